@@ -1,0 +1,18 @@
+"""Server-rendered pages. Bootstrap's CSS and JS are served from the installed package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import bootstrap
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def mount_web(app: FastAPI) -> None:
+    app.mount(
+        "/static/bootstrap", StaticFiles(directory=Path(next(iter(bootstrap.__path__)))), name="bootstrap"
+    )
+    app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
