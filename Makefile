@@ -47,7 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 fuzz: $(STAMP)
-	$(BIN)/python bench/../scripts/fuzz.py
+	$(BIN)/python scripts/fuzz.py --max-examples 200
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -70,6 +70,14 @@ def _prepare_database() -> None:
     from switchboard.core.migrate import upgrade
 
     upgrade()
+    # Tables a change adds before its migration is written still get created, so work in
+    # progress can be tested; tests/core/test_migrations.py fails until the migration exists.
+    from sqlalchemy import create_engine
+
+    sync_url = url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg")
+    engine = create_engine(sync_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
 
 
 _prepare_database()

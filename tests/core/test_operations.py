@@ -1,0 +1,82 @@
+"""Health, readiness, metrics, request ids, settings and the error shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from switchboard.core.config import normalize_database_url
+from tests.support.tenants import Tenant
+
+
+def test_health_and_readiness(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["database"] == "ok"
+
+
+def test_metrics_count_requests_by_route(client: TestClient, tenant: Tenant) -> None:
+    client.get("/rest/v1/channel_accounts", headers=tenant.headers)
+    text = client.get("/metrics").text
+    assert (
+        'switchboard_http_requests_total{method="GET",route="/rest/v1/channel_accounts",status="200"}' in text
+    )
+    assert "switchboard_http_request_duration_seconds_bucket" in text
+
+
+def test_request_id_is_echoed_and_logged(client: TestClient, log_lines: Any) -> None:
+    r = client.get("/healthz", headers={"X-Request-ID": "req-123"})
+    assert r.headers["x-request-id"] == "req-123"
+    generated = client.get("/healthz").headers["x-request-id"]
+    assert len(generated) == 32
+    records = [json.loads(line) for line in log_lines.lines if line.startswith("{")]
+    assert any(r.get("request_id") == "req-123" and r.get("route") == "/healthz" for r in records)
+
+
+def test_unknown_route_and_method_use_the_error_shape(client: TestClient) -> None:
+    r = client.get("/nope")
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
+    r = client.put("/healthz")
+    assert r.status_code == 405
+    assert set(r.json()) == {"error", "message", "details"}
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("sqlite:///var/x.db", "sqlite+aiosqlite:///var/x.db"),
+        ("sqlite:////abs/x.db", "sqlite+aiosqlite:////abs/x.db"),
+        ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+        ("postgres://u:p@h:5433/db", "postgresql+asyncpg://u:p@h:5433/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ],
+)
+def test_database_urls_as_operators_write_them(given: str, expected: str) -> None:
+    assert normalize_database_url(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["mysql://x/y", "not a url"])
+def test_unsupported_database_urls_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="sqlite|database"):
+        normalize_database_url(bad)
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Any) -> None:
+    from sqlalchemy import text
+
+    async def pragmas(rt: Any) -> tuple[str, int] | None:
+        async with rt.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                return None
+            mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar()
+            fk = (await conn.execute(text("PRAGMA foreign_keys"))).scalar()
+            return str(mode), int(fk or 0)
+
+    result = db.run(pragmas)
+    if result is not None:
+        assert result == ("wal", 1)
