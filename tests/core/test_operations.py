@@ -62,7 +62,7 @@ def test_database_urls_as_operators_write_them(given: str, expected: str) -> Non
 
 @pytest.mark.parametrize("bad", ["mysql://x/y", "not a url"])
 def test_unsupported_database_urls_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="sqlite|database"):
+    with pytest.raises(ValueError, match=r"sqlite|database"):
         normalize_database_url(bad)
 
 
