@@ -8,6 +8,7 @@ emptied between tests, and small factories that go through the real services.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
 import tempfile
@@ -20,6 +21,9 @@ import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="switchboard-test-"))
 _DB_URL = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+if _DB_URL.startswith("postgres"):
+    # A database per run, so parallel runs on one server never share tables.
+    _DB_URL = f"{_DB_URL}_{os.getpid()}"
 os.environ["SWITCHBOARD_DATABASE_URL"] = _DB_URL
 os.environ["SWITCHBOARD_VAR_DIR"] = str(_TMP / "var")
 os.environ["SWITCHBOARD_ENVIRONMENT"] = "test"
@@ -55,18 +59,13 @@ def _prepare_database() -> None:
             base, _, name = dsn.rpartition("/")
             conn = await asyncpg.connect(f"{base}/postgres")
             try:
-                exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-                if not exists:
-                    await conn.execute(f'CREATE DATABASE "{name}"')
-            finally:
-                await conn.close()
-            conn = await asyncpg.connect(dsn)
-            try:
-                await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+                await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                await conn.execute(f'CREATE DATABASE "{name}"')
             finally:
                 await conn.close()
 
         asyncio.run(create_db())
+        atexit.register(_drop_database, url)
     from switchboard.core.migrate import upgrade
 
     upgrade()
@@ -78,6 +77,20 @@ def _prepare_database() -> None:
     engine = create_engine(sync_url)
     Base.metadata.create_all(engine)
     engine.dispose()
+
+
+def _drop_database(url: str) -> None:
+    import asyncpg
+
+    async def drop() -> None:
+        base, _, name = url.replace("postgresql+asyncpg", "postgresql").rpartition("/")
+        conn = await asyncpg.connect(f"{base}/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
 
 
 _prepare_database()

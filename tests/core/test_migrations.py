@@ -26,10 +26,11 @@ def test_migrations_match_the_models() -> None:
 
         base = normalize_database_url(test_url).replace("postgresql+asyncpg", "postgresql")
         admin = base.rsplit("/", 1)[0] + "/postgres"
+        name = f"switchboard_migrations_{os.getpid()}"
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS switchboard_migrations")
-            conn.execute("CREATE DATABASE switchboard_migrations")
-        url = base.rsplit("/", 1)[0] + "/switchboard_migrations"
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        url = base.rsplit("/", 1)[0] + f"/{name}"
     env = {**os.environ, "SWITCHBOARD_DATABASE_URL": url, "SWITCHBOARD_VAR_DIR": str(tmp)}
     subprocess.run(
         [sys.executable, "-m", "switchboard.cli", "migrate"],
@@ -43,4 +44,7 @@ def test_migrations_match_the_models() -> None:
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     engine.dispose()
+    if test_url.startswith("postgres"):
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     assert diff == [], f"models and migrations differ; write a migration: {diff}"

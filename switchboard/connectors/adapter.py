@@ -1,0 +1,81 @@
+"""What a connector does at runtime, beside its descriptor: connect, check health, verify and parse
+webhooks, send. Each channel type's module provides one `ChannelAdapter` implementation.
+
+Adapters raise `ProviderError` with `retriable` set from the provider's answer, so a transient
+failure (timeout, 5xx, rate limit) never marks a channel disconnected, while one that needs the
+tenant's action (revoked token, missing scope) does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class ErrorKind(StrEnum):
+    TRANSIENT = "transient"  # retry later; the channel stays as it is
+    NEEDS_ACTION = "needs_action"  # the tenant must act (reauthorize, fix credentials)
+    PERMANENT = "permanent"  # a bug or a refused request; not the tenant's and not temporary
+
+
+class ProviderError(Exception):
+    def __init__(self, message: str, *, kind: ErrorKind, code: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.code = code
+        self.status = status
+
+    @property
+    def retriable(self) -> bool:
+        return self.kind is ErrorKind.TRANSIENT
+
+
+@dataclass
+class AccountContext:
+    """What an adapter knows about one channel account: plain settings and decrypted secrets."""
+
+    account_id: uuid.UUID
+    organization_id: uuid.UUID
+    settings: dict[str, Any]
+    secrets: dict[str, str]
+
+
+@dataclass
+class HealthResult:
+    ok: bool
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    refreshed_secrets: dict[str, str] = field(default_factory=dict)
+    expires_at: datetime | None = None
+
+
+@dataclass
+class InboundEvent:
+    """One parsed webhook item: a message, a delivery receipt or a read receipt."""
+
+    kind: str  # message | delivery | read | status | other
+    provider_message_id: str | None
+    sender: str | None = None
+    text: str | None = None
+    occurred_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SendResult:
+    provider_message_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelAdapter(Protocol):
+    async def check_health(self, ctx: AccountContext) -> HealthResult: ...
+
+    def verify_webhook(self, ctx: AccountContext, headers: dict[str, str], body: bytes, url: str) -> bool: ...
+
+    def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]: ...
+
+    async def send(self, ctx: AccountContext, to: str, body: dict[str, Any]) -> SendResult: ...
