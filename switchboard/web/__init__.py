@@ -12,7 +12,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def mount_web(app: FastAPI) -> None:
+    # Imported here: domain page modules import switchboard.web.*, so a top-level import would cycle.
+    from switchboard.channels.pages import router as channel_pages
+    from switchboard.web.endpoints import router as web_router
+
     app.mount(
         "/static/bootstrap", StaticFiles(directory=Path(next(iter(bootstrap.__path__)))), name="bootstrap"
     )
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(web_router)
+    app.include_router(channel_pages)
