@@ -356,7 +356,8 @@ async def choose_type(request: Request, session: WebDB, principal: WebPrincipal)
             label=d.label,
             description=d.description,
             method=METHOD_LABELS.get(d.connection_method, ""),
-            allowed=d.byom_family is None or is_allowed(org, d.byom_family),
+            # SMS: a number bought through the platform is managed, so the SMS wizard is always open.
+            allowed=d.byom_family is None or d.type is ChannelType.SMS or is_allowed(org, d.byom_family),
             family=d.byom_family or "",
         )
         for d in REGISTRY.values()
@@ -389,6 +390,8 @@ async def new_form(type_key: str, request: Request, session: WebDB, principal: W
     """Add Channel, step 2: the form generated from the type's settings schema."""
     _require_org(principal)
     descriptor = _descriptor(type_key)
+    if descriptor.type is ChannelType.SMS:
+        return RedirectResponse("/settings/channels/sms/new", status_code=303)  # the SMS wizard
     # Say so before the form is filled in, with the service's own refusal (it checks again on save).
     await ensure_connect_allowed(session, principal, _org_id(principal), descriptor)
     if descriptor.connection_method is ConnectionMethod.OAUTH:

@@ -9,6 +9,7 @@ tenant's action (revoked token, missing scope) does.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -51,6 +52,7 @@ class HealthResult:
     details: dict[str, Any] = field(default_factory=dict)
     refreshed_secrets: dict[str, str] = field(default_factory=dict)
     expires_at: datetime | None = None
+    settings_updates: dict[str, Any] = field(default_factory=dict)  # plain settings learnt on connect
 
 
 @dataclass
@@ -79,3 +81,18 @@ class ChannelAdapter(Protocol):
     def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]: ...
 
     async def send(self, ctx: AccountContext, to: str, body: dict[str, Any]) -> SendResult: ...
+
+
+# Adapters by channel type. A factory takes the Settings (base URLs, timeouts) and returns an adapter.
+# Optional extras an adapter may define: `connect(ctx) -> HealthResult` (set-up on connect/reconnect,
+# e.g. registering a webhook) and `webhook_event_id(headers, payload) -> str | None` (replay dedupe).
+ADAPTERS: dict[str, Callable[[Any], ChannelAdapter]] = {}
+
+
+def register_adapter(channel_type: str, factory: Callable[[Any], ChannelAdapter]) -> None:
+    ADAPTERS[str(channel_type)] = factory
+
+
+def get_adapter(channel_type: str, settings: Any) -> ChannelAdapter | None:
+    factory = ADAPTERS.get(str(channel_type))
+    return factory(settings) if factory else None

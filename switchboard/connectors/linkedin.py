@@ -1,5 +1,7 @@
 """LinkedIn: OAuth, then the organization page to act as."""
 
+from datetime import datetime
+
 from switchboard.connectors.base import (
     ChannelSettings,
     ChannelType,
@@ -17,6 +19,9 @@ class LinkedInSettings(ChannelSettings):
     )
     access_token: SecretStr | None = Field(default=None, title="Access token")
     refresh_token: SecretStr | None = Field(default=None, title="Refresh token")
+    access_token_expires_at: datetime | None = Field(
+        default=None, title="Access token expires", description="Set when connecting; renewed automatically."
+    )
 
 
 DESCRIPTOR = register(

@@ -14,6 +14,9 @@ from switchboard.connectors.base import (
 class ShrinkItPushSettings(ChannelSettings):
     app_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$", title="App ID")
     api_key: SecretStr | None = Field(default=None, title="API key")
+    webhook_secret: SecretStr | None = Field(
+        default=None, title="Webhook secret", description="Generated on connect; signs delivery receipts."
+    )
 
 
 DESCRIPTOR = register(

@@ -19,6 +19,13 @@ class SmsSettings(ChannelSettings):
     )
     provider: str = Field(default="sandbox", pattern=r"^[a-z0-9_]{1,32}$", title="Provider")
     api_key: SecretStr | None = Field(default=None, title="Provider API key")
+    # Twilio-style providers: the account SID and auth token (Basic auth; signs webhooks) and, for
+    # numbers in a Messaging Service pool (US 10DLC), the service that owns them.
+    account_sid: str | None = Field(default=None, pattern=r"^AC[0-9a-fA-F]{32}$", title="Account SID")
+    auth_token: SecretStr | None = Field(default=None, title="Auth token", description="Signs webhooks.")
+    messaging_service_sid: str | None = Field(
+        default=None, pattern=r"^MG[0-9a-fA-F]{32}$", title="Messaging Service SID"
+    )
 
 
 DESCRIPTOR = register(

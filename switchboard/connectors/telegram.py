@@ -23,6 +23,11 @@ class TelegramSettings(ChannelSettings):
     bot_username: str | None = Field(
         default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$", title="Bot username"
     )
+    webhook_secret_token: SecretStr | None = Field(
+        default=None,
+        title="Webhook secret token",
+        description="Generated on connect; Telegram sends it with every webhook.",
+    )
 
     @field_validator("bot_token")
     @classmethod

@@ -1,5 +1,7 @@
 """TikTok Business: OAuth 2.0 with refreshable tokens."""
 
+from datetime import datetime
+
 from switchboard.connectors.base import (
     ChannelSettings,
     ChannelType,
@@ -16,6 +18,9 @@ class TikTokSettings(ChannelSettings):
     display_name: str | None = Field(default=None, max_length=100, title="Display name")
     access_token: SecretStr | None = Field(default=None, title="Access token")
     refresh_token: SecretStr | None = Field(default=None, title="Refresh token")
+    access_token_expires_at: datetime | None = Field(
+        default=None, title="Access token expires", description="Set when connecting; renewed automatically."
+    )
 
 
 DESCRIPTOR = register(

@@ -1,5 +1,7 @@
 """WhatsApp Cloud (Meta): Facebook Login, or manual entry with a system-user token."""
 
+from datetime import datetime
+
 from switchboard.connectors.base import (
     E164,
     ChannelSettings,
@@ -20,6 +22,9 @@ class WhatsAppCloudSettings(ChannelSettings):
         default=None, title="Access token", description="System-user token."
     )
     app_secret: SecretStr | None = Field(default=None, title="App secret", description="Signs webhooks.")
+    access_token_expires_at: datetime | None = Field(
+        default=None, title="Access token expires", description="Set when connecting; renewed automatically."
+    )
 
 
 DESCRIPTOR = register(

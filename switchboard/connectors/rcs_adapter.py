@@ -1,0 +1,171 @@
+"""RCS Business Messaging adapter (Google RBM REST, `SWITCHBOARD_RBM_BASE_URL`).
+
+Auth: the agent's service account key (JSON) signs an RS256 JWT exchanged at its `token_uri`
+(OAuth 2.0 JWT bearer grant) for an access token. Send: POST
+/v1/phones/{msisdn}/agentMessages?messageId=&agentId=. Webhooks: Pub/Sub-style push bodies
+`{"message": {"data": base64 JSON, "messageId"}}` signed `X-Goog-Signature: base64(HMAC-SHA512(
+client token, decoded data))`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from switchboard.connectors.adapter import (
+    AccountContext,
+    ErrorKind,
+    HealthResult,
+    InboundEvent,
+    ProviderError,
+    SendResult,
+    register_adapter,
+)
+from switchboard.connectors.base import ChannelType
+from switchboard.connectors.http import base_url, json_or_empty, kind_for_status, request
+
+SCOPE = "https://www.googleapis.com/auth/rcsbusinessmessaging"
+SIGNATURE_HEADER = "x-goog-signature"
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def rbm_signature(client_token: str, data_b64: str) -> str:
+    digest = hmac.new(client_token.encode(), base64.b64decode(data_b64), hashlib.sha512).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _service_account(ctx: AccountContext) -> dict[str, Any]:
+    try:
+        key = json.loads(ctx.secrets.get("service_account_key") or "")
+    except ValueError:
+        key = None
+    if not isinstance(key, dict) or not all(key.get(f) for f in ("client_email", "private_key", "token_uri")):
+        raise ProviderError(
+            "a service account key (JSON with client_email, private_key, token_uri) is required",
+            kind=ErrorKind.NEEDS_ACTION,
+            code="missing_credentials",
+        )
+    return key
+
+
+def signed_assertion(key: dict[str, Any], now: int | None = None) -> str:
+    now = now or int(time.time())
+    header = {"alg": "RS256", "typ": "JWT", "kid": key.get("private_key_id", "")}
+    claims = {
+        "iss": key["client_email"],
+        "scope": SCOPE,
+        "aud": key["token_uri"],
+        "iat": now,
+        "exp": now + 3600,
+    }
+    signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+    private = serialization.load_pem_private_key(key["private_key"].encode(), password=None)
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise ProviderError("the service account key is not RSA", kind=ErrorKind.NEEDS_ACTION, code="bad_key")
+    signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{signing_input}.{_b64url(signature)}"
+
+
+class RcsAdapter:
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.base = base_url(settings, "rbm")
+
+    async def _token(self, ctx: AccountContext) -> str:
+        key = _service_account(ctx)
+        try:
+            assertion = signed_assertion(key)
+        except ValueError as exc:
+            raise ProviderError(
+                "the private key cannot be read", kind=ErrorKind.NEEDS_ACTION, code="bad_key"
+            ) from exc
+        response = await request(
+            "POST",
+            key["token_uri"],
+            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
+        )
+        data = json_or_empty(response)
+        if response.status_code == 200 and data.get("access_token"):
+            return str(data["access_token"])
+        error = str(data.get("error") or response.status_code)
+        # invalid_grant: the key was deleted or disabled in Google Cloud; the tenant must act.
+        kind = (
+            ErrorKind.NEEDS_ACTION
+            if error in ("invalid_grant", "unauthorized_client")
+            else kind_for_status(response.status_code)
+        )
+        raise ProviderError(
+            f"Google token endpoint: {data.get('error_description') or error}",
+            kind=kind,
+            code="token_revoked" if kind is ErrorKind.NEEDS_ACTION else error,
+            status=response.status_code,
+        )
+
+    async def check_health(self, ctx: AccountContext) -> HealthResult:
+        if not ctx.settings.get("agent_id"):
+            raise ProviderError(
+                "the RBM agent ID is missing", kind=ErrorKind.NEEDS_ACTION, code="missing_agent"
+            )
+        await self._token(ctx)
+        return HealthResult(ok=True)
+
+    async def connect(self, ctx: AccountContext) -> HealthResult:
+        return await self.check_health(ctx)
+
+    def verify_webhook(self, ctx: AccountContext, headers: dict[str, str], body: bytes, url: str) -> bool:
+        token = ctx.secrets.get("webhook_client_token", "")
+        try:
+            data = json.loads(body)["message"]["data"]
+            expected = rbm_signature(token, data)
+        except (ValueError, KeyError, TypeError):
+            return False
+        return bool(token) and hmac.compare_digest(
+            headers.get(SIGNATURE_HEADER, "").encode(), expected.encode()
+        )
+
+    def webhook_event_id(self, headers: dict[str, str], payload: dict[str, Any]) -> str | None:
+        message = payload.get("message") or {}
+        return str(message.get("messageId") or "") or None
+
+    def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]:
+        event = json.loads(base64.b64decode((payload.get("message") or {}).get("data") or "e30="))
+        sender = event.get("senderPhoneNumber")
+        if "text" in event:
+            return [InboundEvent("message", str(event.get("messageId")), sender, event["text"], raw={})]
+        kind = {"DELIVERED": "delivery", "READ": "read"}.get(str(event.get("eventType")), "status")
+        return [
+            InboundEvent(kind, str(event.get("messageId")), sender, raw={"event": event.get("eventType")})
+        ]
+
+    async def send(self, ctx: AccountContext, to: str, body: dict[str, Any]) -> SendResult:
+        token = await self._token(ctx)
+        message_id = str(uuid.uuid4())
+        response = await request(
+            "POST",
+            f"{self.base}/v1/phones/{to}/agentMessages",
+            params={"messageId": message_id, "agentId": str(ctx.settings.get("agent_id") or "")},
+            json={"contentMessage": {"text": str(body.get("text", ""))}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if response.status_code != 200:
+            data = json_or_empty(response)
+            raise ProviderError(
+                f"RBM: {(data.get('error') or {}).get('message') or response.status_code}",
+                kind=kind_for_status(response.status_code),
+                status=response.status_code,
+            )
+        return SendResult(provider_message_id=message_id, details=json_or_empty(response))
+
+
+register_adapter(ChannelType.RCS, RcsAdapter)

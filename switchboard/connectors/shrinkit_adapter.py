@@ -1,0 +1,102 @@
+"""ShrinkIt Push adapter: a small REST API (`SWITCHBOARD_SHRINKIT_BASE_URL`) with Bearer API keys.
+
+connect checks the app and registers our webhook with a generated secret; delivery and open
+receipts come back signed `X-ShrinkIt-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from switchboard.connectors.adapter import (
+    AccountContext,
+    ErrorKind,
+    HealthResult,
+    InboundEvent,
+    ProviderError,
+    SendResult,
+    register_adapter,
+)
+from switchboard.connectors.base import ChannelType
+from switchboard.connectors.http import base_url, json_or_empty, kind_for_status, request
+
+SIGNATURE_HEADER = "x-shrinkit-signature"
+
+
+def shrinkit_signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class ShrinkItAdapter:
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.base = base_url(settings, "shrinkit")
+
+    async def _call(self, ctx: AccountContext, method: str, path: str, json: Any = None) -> dict[str, Any]:
+        key = ctx.secrets.get("api_key")
+        if not key:
+            raise ProviderError(
+                "an API key is required", kind=ErrorKind.NEEDS_ACTION, code="missing_credentials"
+            )
+        app = str(ctx.settings.get("app_id") or "")
+        response = await request(
+            method, f"{self.base}/v1/apps/{app}{path}", json=json, headers={"Authorization": f"Bearer {key}"}
+        )
+        data = json_or_empty(response)
+        if response.status_code >= 400:
+            kind = kind_for_status(response.status_code)
+            raise ProviderError(
+                f"ShrinkIt: {data.get('error') or f'HTTP {response.status_code}'}",
+                kind=kind,
+                code="token_revoked"
+                if kind is ErrorKind.NEEDS_ACTION
+                else f"shrinkit_{response.status_code}",
+                status=response.status_code,
+            )
+        return data
+
+    async def check_health(self, ctx: AccountContext) -> HealthResult:
+        app = await self._call(ctx, "GET", "")
+        return HealthResult(ok=True, details={"app": app.get("name")})
+
+    async def connect(self, ctx: AccountContext) -> HealthResult:
+        await self.check_health(ctx)
+        secret = ctx.secrets.get("webhook_secret") or secrets.token_urlsafe(32)
+        url = f"{self.settings.public_base_url.rstrip('/')}/webhooks/{ctx.account_id}"
+        await self._call(ctx, "PUT", "/webhook", json={"url": url, "secret": secret})
+        return HealthResult(ok=True, refreshed_secrets={"webhook_secret": secret})
+
+    def verify_webhook(self, ctx: AccountContext, headers: dict[str, str], body: bytes, url: str) -> bool:
+        secret = ctx.secrets.get("webhook_secret", "")
+        given = headers.get(SIGNATURE_HEADER, "")
+        return bool(secret) and hmac.compare_digest(given.encode(), shrinkit_signature(secret, body).encode())
+
+    def webhook_event_id(self, headers: dict[str, str], payload: dict[str, Any]) -> str | None:
+        return str(payload["event_id"]) if payload.get("event_id") else None
+
+    def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]:
+        kind = {"delivered": "delivery", "opened": "read"}.get(str(payload.get("type")), "status")
+        return [
+            InboundEvent(
+                kind=kind,
+                provider_message_id=str(payload.get("notification_id") or ""),
+                sender=str(payload.get("device_id") or "") or None,
+                raw={"type": payload.get("type")},
+            )
+        ]
+
+    async def send(self, ctx: AccountContext, to: str, body: dict[str, Any]) -> SendResult:
+        payload = {
+            "to": to,
+            "title": body.get("title", ""),
+            "body": body.get("text", ""),
+            "data": body.get("data"),
+        }
+        data = await self._call(ctx, "POST", "/notifications", json=payload)
+        return SendResult(provider_message_id=str(data.get("id")), details=data)
+
+
+register_adapter(ChannelType.SHRINKIT_PUSH, ShrinkItAdapter)

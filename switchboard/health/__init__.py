@@ -1,0 +1,1 @@
+"""Channel health: provider error classification, connection status, the connection log."""

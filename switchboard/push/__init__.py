@@ -1,0 +1,1 @@
+"""Web Push: browser subscriptions, the service worker and snippet a tenant embeds, and sends."""

@@ -1,0 +1,379 @@
+"""Sandbox Meta: the Facebook Login dialog and the Graph API calls Switchboard makes.
+
+Wire format per PROVIDERS.md section 4 (login dialog, code exchange, fb_exchange_token, pages,
+WABA/phone numbers, subscribed_apps, messages). Errors use Graph's shape
+`{"error": {"message", "type": "OAuthException", "code", "error_subcode", "fbtrace_id"}}`.
+Token lifetimes are attributes so tests can make tokens expire.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from switchboard.oauth.providers import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from switchboard.sandbox._kit import Grant, Token, bearer, esc, hidden, page, redirect_with, token
+
+SCOPE_LABELS = {
+    "pages_show_list": "Show a list of the Pages you manage",
+    "pages_messaging": "Manage and access Page conversations in Messenger",
+    "pages_manage_metadata": "Manage accounts, settings and webhooks for a Page",
+    "instagram_basic": "Access profile and posts from the Instagram account",
+    "instagram_manage_messages": "Manage messages of the Instagram account",
+    "business_management": "Manage your business",
+    "whatsapp_business_management": "Manage your WhatsApp accounts",
+    "whatsapp_business_messaging": "Send and receive WhatsApp messages",
+}
+
+
+@dataclass
+class SandboxPage:
+    id: str
+    name: str
+    ig_id: str | None = None
+    ig_username: str | None = None
+
+
+@dataclass
+class MetaSandbox:
+    app_id: str = SANDBOX_CLIENT_ID
+    app_secret: str = SANDBOX_CLIENT_SECRET
+    user_id: str = "1000000000001"
+    user_name: str = "Sandbox User"
+    code_ttl: float = 600
+    short_ttl: float = 3600
+    long_ttl: float = 60 * 86400
+    pages: list[SandboxPage] = field(
+        default_factory=lambda: [
+            SandboxPage("1010000000001", "Acme Sandbox Page"),
+            SandboxPage("1010000000002", "Acme Shop", "17841400000000001", "acme.shop"),
+        ]
+    )
+    businesses: list[dict[str, str]] = field(
+        default_factory=lambda: [{"id": "2010000000001", "name": "Acme Business"}]
+    )
+    wabas: dict[str, list[dict[str, str]]] = field(
+        default_factory=lambda: {"2010000000001": [{"id": "3010000000001", "name": "Acme WABA"}]}
+    )
+    phone_numbers: dict[str, list[dict[str, str]]] = field(
+        default_factory=lambda: {
+            "3010000000001": [
+                {
+                    "id": "4010000000001",
+                    "display_phone_number": "+1 415-555-0101",
+                    "verified_name": "Acme Sales",
+                },
+                {
+                    "id": "4010000000002",
+                    "display_phone_number": "+1 415-555-0102",
+                    "verified_name": "Acme Care",
+                },
+            ]
+        }
+    )
+    system_user_token: str = "EAAsandboxSystemUserToken0001"
+
+    def __post_init__(self) -> None:
+        self.codes: dict[str, Grant] = {}
+        self.tokens: dict[str, Token] = {
+            self.system_user_token: Token(
+                "system", ["whatsapp_business_management", "whatsapp_business_messaging"], None, self.user_id
+            )
+        }
+        self.subscribed_apps: set[str] = set()
+        self.sent: list[dict[str, Any]] = []
+        self.requests: list[str] = []
+        self.app = Starlette(
+            routes=[Route("/{path:path}", self._dispatch, methods=["GET", "POST", "DELETE"])]
+        )
+
+    # --- test controls -------------------------------------------------------------------------
+
+    def expire(self, access_token: str) -> None:
+        self.tokens[access_token].expires_at = time.time() - 1
+
+    def expire_all(self) -> None:
+        """Every user and page token lapses (as when the user changes their password); system-user
+        tokens do not expire."""
+        for tok in self.tokens.values():
+            if tok.kind != "system":
+                tok.expires_at = time.time() - 1
+
+    def sign(self, body: bytes, secret: str | None = None) -> str:
+        digest = hmac.new((secret or self.app_secret).encode(), body, hashlib.sha256).hexdigest()
+        return f"sha256={digest}"
+
+    # --- routing -------------------------------------------------------------------------------
+
+    async def _dispatch(self, request: Request) -> Response:
+        parts = [p for p in request.path_params["path"].split("/") if p]
+        self.requests.append(f"{request.method} /{'/'.join(parts)}")
+        if parts and parts[0].startswith("v") and parts[0][1:2].isdigit():
+            parts = parts[1:]  # the Graph/dialog version prefix
+        if parts == ["dialog", "oauth"]:
+            return await (self._dialog(request) if request.method == "GET" else self._decide(request))
+        if parts == ["oauth", "access_token"]:
+            return self._access_token(request)
+        return await self._graph(request, parts)
+
+    # --- Facebook Login dialog -----------------------------------------------------------------
+
+    async def _dialog(self, request: Request) -> Response:
+        q = request.query_params
+        if q.get("client_id") != self.app_id or not q.get("redirect_uri"):
+            return page("Sandbox — Facebook Login", "<p>Invalid App ID or redirect_uri.</p>", 400)
+        scopes = [s for s in q.get("scope", "").replace(" ", ",").split(",") if s]
+        items = "".join(
+            f'<li><label><input type="checkbox" name="granted" value="{esc(s)}" checked> '
+            f"{esc(SCOPE_LABELS.get(s, s))} <code>{esc(s)}</code></label></li>"
+            for s in scopes
+        )
+        body = (
+            f"<p><strong>App {esc(self.app_id)}</strong> (Switchboard) wants to:</p><ul>{items}</ul>"
+            f"<p>Signed in as {esc(self.user_name)}.</p>"
+            + hidden("client_id", q["client_id"])
+            + hidden("redirect_uri", q["redirect_uri"])
+            + hidden("state", q.get("state", ""))
+        )
+        form = (
+            f'<form method="post">{body}'
+            '<button type="submit" name="action" value="continue">Continue</button>'
+            '<button type="submit" name="action" value="cancel">Cancel</button></form>'
+        )
+        return page("Sandbox — Facebook Login", form)
+
+    async def _decide(self, request: Request) -> Response:
+        form = await request.form()
+        redirect_uri, state = str(form.get("redirect_uri", "")), str(form.get("state", ""))
+        if form.get("client_id") != self.app_id or not redirect_uri:
+            return page("Sandbox — Facebook Login", "<p>Invalid request.</p>", 400)
+        if form.get("action") != "continue":
+            return redirect_with(
+                redirect_uri,
+                {
+                    "error": "access_denied",
+                    "error_code": "200",
+                    "error_description": "Permissions error",
+                    "error_reason": "user_denied",
+                    "state": state,
+                },
+            )
+        code = secrets.token_urlsafe(32)
+        self.codes[code] = Grant(
+            self.app_id,
+            redirect_uri,
+            [str(s) for s in form.getlist("granted")],
+            None,
+            time.time() + self.code_ttl,
+        )
+        return redirect_with(redirect_uri, {"code": code, "state": state})
+
+    # --- tokens --------------------------------------------------------------------------------
+
+    def _access_token(self, request: Request) -> Response:
+        q = request.query_params
+        if q.get("client_id") != self.app_id or q.get("client_secret") != self.app_secret:
+            return _error(400, "Error validating client secret.", 1, 404)
+        if q.get("grant_type") == "fb_exchange_token":
+            old = self.tokens.get(q.get("fb_exchange_token", ""))
+            if old is None or old.kind != "user":
+                return _error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+            if not old.valid():
+                return _error(400, "Error validating access token: Session has expired.", 190, 463)
+            return self._issue_user(old.scopes, self.long_ttl)
+        grant = self.codes.get(q.get("code", ""))
+        if grant is None:
+            return _error(400, "Invalid verification code format.", 100)
+        if grant.used:
+            return _error(400, "This authorization code has been used.", 100, 36009)
+        if grant.expires_at < time.time():
+            return _error(400, "This authorization code has expired.", 100, 36007)
+        if grant.redirect_uri != q.get("redirect_uri"):
+            return _error(
+                400,
+                "Error validating verification code. Please make sure your redirect_uri is identical to the "
+                "one you used in the OAuth dialog request",
+                100,
+                36008,
+            )
+        grant.used = True
+        return self._issue_user(grant.scopes, self.short_ttl)
+
+    def _issue_user(self, scopes: list[str], ttl: float) -> Response:
+        value = token("EAAuser")
+        self.tokens[value] = Token("user", list(scopes), time.time() + ttl, self.user_id)
+        return JSONResponse({"access_token": value, "token_type": "bearer", "expires_in": int(ttl)})
+
+    # --- Graph ---------------------------------------------------------------------------------
+
+    def _auth(self, request: Request) -> Token | Response:
+        raw = bearer(request)
+        if not raw:
+            return _error(
+                400, "An active access token must be used to query information about the current user.", 2500
+            )
+        tok = self.tokens.get(raw)
+        if tok is None or tok.revoked:
+            return _error(400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if not tok.valid():
+            return _error(400, "Error validating access token: Session has expired.", 190, 463)
+        return tok
+
+    def _page_token(self, user: Token, page_id: str) -> str:
+        value = token(f"EAApage{page_id}")
+        # Page tokens obtained with a long-lived user token have no expiry.
+        self.tokens[value] = Token("page", list(user.scopes), None, page_id)
+        return value
+
+    def _page(self, page_id: str) -> SandboxPage | None:
+        return next((p for p in self.pages if p.id == page_id), None)
+
+    async def _graph(self, request: Request, parts: list[str]) -> Response:
+        auth = self._auth(request)
+        if isinstance(auth, Response):
+            return auth
+        tok, method = auth, request.method
+        fields = request.query_params.get("fields", "")
+        if parts == ["debug_token"]:
+            target = self.tokens.get(request.query_params.get("input_token", ""))
+            data: dict[str, Any] = {"is_valid": bool(target and target.valid()), "app_id": self.app_id}
+            if target:
+                data.update(
+                    scopes=target.scopes, expires_at=int(target.expires_at or 0), type=target.kind.upper()
+                )
+            return JSONResponse({"data": data})
+        if parts == ["me"] and method == "GET":
+            if tok.kind == "page":
+                found = self._page(tok.subject)
+                return JSONResponse({"id": tok.subject, "name": found.name if found else ""})
+            return JSONResponse({"id": self.user_id, "name": self.user_name})
+        if parts == ["me", "permissions"]:
+            granted = set(tok.scopes)
+            asked = [s for s in SCOPE_LABELS if s in granted] + sorted(granted - set(SCOPE_LABELS))
+            declined = [s for s in SCOPE_LABELS if s not in granted]
+            return JSONResponse(
+                {
+                    "data": [{"permission": s, "status": "granted"} for s in asked]
+                    + [{"permission": s, "status": "declined"} for s in declined]
+                }
+            )
+        if parts == ["me", "accounts"]:
+            if tok.kind != "user" or "pages_show_list" not in tok.scopes:
+                return JSONResponse({"data": []})
+            rows = []
+            for p in self.pages:
+                row: dict[str, Any] = {
+                    "id": p.id,
+                    "name": p.name,
+                    "access_token": self._page_token(tok, p.id),
+                }
+                if "instagram_business_account" in fields and p.ig_id:
+                    row["instagram_business_account"] = {"id": p.ig_id}
+                rows.append(row)
+            return JSONResponse(
+                {"data": rows, "paging": {"cursors": {"before": "MAZDZD", "after": "MAZDZD"}}}
+            )
+        if parts == ["me", "businesses"]:
+            if "business_management" not in tok.scopes:
+                return _error(403, "(#100) Missing Permission", 100)
+            return JSONResponse({"data": self.businesses})
+        if parts[:1] == ["me"] and parts[1:] == ["messages"] and method == "POST":
+            if tok.kind != "page":
+                return _error(400, "(#230) Requires pages_messaging permission to manage the object", 230)
+            return await self._send_messenger(request, tok.subject)
+        if len(parts) == 1 and method == "GET":
+            return self._node(tok, parts[0])
+        if len(parts) == 2:
+            node, edge = parts
+            if edge == "owned_whatsapp_business_accounts" and node in self.wabas:
+                return JSONResponse({"data": self.wabas[node]})
+            if edge == "phone_numbers" and node in self.phone_numbers:
+                if not {"whatsapp_business_management"} & set(tok.scopes):
+                    return _error(403, "(#200) Requires whatsapp_business_management permission", 200)
+                return JSONResponse({"data": self.phone_numbers[node]})
+            if edge == "subscribed_apps" and node in self.phone_numbers:
+                if method == "POST":
+                    self.subscribed_apps.add(node)
+                    return JSONResponse({"success": True})
+                subscribed = (
+                    [{"whatsapp_business_api_data": {"id": self.app_id}}]
+                    if node in self.subscribed_apps
+                    else []
+                )
+                return JSONResponse({"data": subscribed})
+            if edge == "messages" and method == "POST":
+                if any(node == n["id"] for nums in self.phone_numbers.values() for n in nums):
+                    return await self._send_whatsapp(request, tok, node)
+                if any(node in (p.id, p.ig_id) for p in self.pages):
+                    return await self._send_messenger(request, node)
+        return _error(
+            400,
+            f"Unsupported {method} request. Object with ID '{parts[0] if parts else ''}' does not exist.",
+            100,
+            33,
+        )
+
+    def _node(self, tok: Token, node: str) -> Response:
+        found = self._page(node)
+        if found:
+            out: dict[str, Any] = {"id": found.id, "name": found.name}
+            if found.ig_id:
+                out["instagram_business_account"] = {"id": found.ig_id}
+            return JSONResponse(out)
+        ig = next((p for p in self.pages if p.ig_id == node), None)
+        if ig:
+            return JSONResponse({"id": node, "username": ig.ig_username, "name": ig.name})
+        for nums in self.phone_numbers.values():
+            for n in nums:
+                if n["id"] == node:
+                    if not {"whatsapp_business_management", "whatsapp_business_messaging"} & set(tok.scopes):
+                        return _error(403, "(#200) Requires whatsapp_business_management permission", 200)
+                    return JSONResponse({**n, "quality_rating": "GREEN"})
+        for wabas in self.wabas.values():
+            for w in wabas:
+                if w["id"] == node:
+                    return JSONResponse(w)
+        return _error(400, f"Unsupported get request. Object with ID '{node}' does not exist.", 100, 33)
+
+    async def _send_whatsapp(self, request: Request, tok: Token, phone_id: str) -> Response:
+        if "whatsapp_business_messaging" not in tok.scopes:
+            return _error(403, "(#10) Application does not have permission for this action", 10)
+        body = json.loads(await request.body() or b"{}")
+        to = str(body.get("to", ""))
+        self.sent.append({"phone_number_id": phone_id, **body})
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+                "messages": [{"id": "wamid." + secrets.token_hex(12)}],
+            }
+        )
+
+    async def _send_messenger(self, request: Request, page_id: str) -> Response:
+        body = json.loads(await request.body() or b"{}")
+        self.sent.append({"page_id": page_id, **body})
+        return JSONResponse(
+            {"recipient_id": body.get("recipient", {}).get("id"), "message_id": "m_" + secrets.token_hex(12)}
+        )
+
+
+def _error(status: int, message: str, code: int, subcode: int | None = None) -> JSONResponse:
+    err: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": secrets.token_hex(6),
+    }
+    if subcode is not None:
+        err["error_subcode"] = subcode
+    return JSONResponse({"error": err}, status_code=status)

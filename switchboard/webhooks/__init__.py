@@ -1,0 +1,1 @@
+"""Inbound provider webhooks: verify, persist raw, answer fast; parse in a job."""

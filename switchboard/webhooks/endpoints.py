@@ -1,0 +1,89 @@
+"""Inbound provider webhooks. Thin: verify, persist the raw event, enqueue, answer 200."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from switchboard.core.runtime import Runtime
+from switchboard.webhooks.service import WebhookRejected, webhooks
+from switchboard.webhooks.tasks import schedule_parse
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+_OK = b'{"ok":true}'
+
+
+def _rt(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def _rejected(exc: WebhookRejected) -> JSONResponse:
+    code = {401: "invalid_signature", 404: "not_found"}.get(exc.status, "bad_request")
+    return JSONResponse({"error": code, "message": exc.message, "details": []}, status_code=exc.status)
+
+
+def _public_urls(request: Request) -> list[str]:
+    """The URL the provider signed: our public base URL for the path, and the URL as received."""
+    rt = _rt(request)
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return list(dict.fromkeys([rt.settings.public_base_url.rstrip("/") + path, str(request.url)]))
+
+
+@router.get("/meta", response_class=PlainTextResponse)
+async def meta_handshake(
+    request: Request,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+    verify_token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+) -> Response:
+    """Meta's subscription handshake: echo hub.challenge when the verify token matches."""
+    if not webhooks.verify_meta_handshake(_rt(request), mode, verify_token):
+        return JSONResponse({"error": "forbidden", "message": "verify token mismatch", "details": []}, 403)
+    return PlainTextResponse(challenge or "")
+
+
+@router.post("/meta")
+async def meta_events(request: Request) -> Response:
+    """The platform Meta app webhook: items routed to accounts by phone_number_id or page id."""
+    body = await request.body()
+    try:
+        stored = await webhooks.ingest_meta(_rt(request), dict(request.headers), body)
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    if stored:
+        schedule_parse()
+    return Response(_OK, media_type="application/json")
+
+
+@router.post("/twilio/sms")
+async def twilio_sms(request: Request) -> Response:
+    """Twilio SMS webhooks (inbound and status callbacks), verified with X-Twilio-Signature."""
+    body = await request.body()
+    try:
+        new = await webhooks.ingest_twilio(_rt(request), dict(request.headers), body, _public_urls(request))
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    if new:
+        schedule_parse()
+    # An empty TwiML answer: no auto-reply.
+    return Response("<Response/>", media_type="text/xml")
+
+
+@router.post("/{channel_account_id}")
+async def account_webhook(channel_account_id: uuid.UUID, request: Request) -> Response:
+    """One channel account's webhook, verified the provider's way (secret token, HMAC, ...)."""
+    body = await request.body()
+    try:
+        new = await webhooks.ingest_account(
+            _rt(request), channel_account_id, dict(request.headers), body, _public_urls(request)[0]
+        )
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    if new:
+        schedule_parse()
+    return Response(_OK, media_type="application/json")

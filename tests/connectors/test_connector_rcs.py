@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from switchboard.sandbox.rbm import RbmSandbox
+from switchboard.webhooks.service import process_pending
+from tests.support.adapters import send
+from tests.support.channel_accounts import check_now, create_direct
+from tests.support.tenants import Tenant
+from tests.support.webhook_rows import count_events, inbound
+
+EMAIL = "rbm-agent@acme-rcs.iam.gserviceaccount.com"
+CLIENT_TOKEN = "rbm-client-token-123"
+
+
+def _connected(client: TestClient, tenant: Tenant, db: Any, rbm: RbmSandbox) -> str:
+    key = rbm.add_service_account(EMAIL)
+    secrets = {"service_account_key": key, "webhook_client_token": CLIENT_TOKEN}
+    account_id = create_direct(db, tenant, "RCS", {"brand_name": "Acme", "agent_id": "acme_agent"}, secrets)
+    assert check_now(client, tenant, account_id)["connection_status"] == "connected"
+    return account_id
+
+
+def test_token_grant_send_and_verified_user_message(
+    client: TestClient, tenant: Tenant, db: Any, rbm: RbmSandbox
+) -> None:
+    account_id = _connected(client, tenant, db, rbm)
+    result = send(db, account_id, "+14155550999", {"text": "Your table is ready"})
+    [sent] = rbm.sent
+    assert (sent["phone"], sent["agentId"], sent["messageId"]) == (
+        "+14155550999",
+        "acme_agent",
+        result.provider_message_id,
+    )
+    assert sent["contentMessage"] == {"text": "Your table is ready"}
+
+    body, headers = rbm.user_event(
+        CLIENT_TOKEN,
+        {
+            "senderPhoneNumber": "+14155550999",
+            "messageId": "MxUSER1",
+            "text": "Thanks!",
+            "agentId": "acme_agent",
+        },
+    )
+    assert client.post(f"/webhooks/{account_id}", content=body, headers=headers).status_code == 200
+    forged_body, forged_headers = rbm.user_event("wrong-token", {"messageId": "MxEVIL", "text": "x"})
+    assert (
+        client.post(f"/webhooks/{account_id}", content=forged_body, headers=forged_headers).status_code == 401
+    )
+    assert client.post(f"/webhooks/{account_id}", content=forged_body).status_code == 401
+    assert count_events(db) == 1
+    db.run(process_pending)
+    [msg] = inbound(db)
+    assert (msg.kind, msg.text, msg.sender) == ("message", "Thanks!", "+14155550999")
+
+
+def test_disabled_service_account_disconnects(
+    client: TestClient, tenant: Tenant, db: Any, rbm: RbmSandbox
+) -> None:
+    account_id = _connected(client, tenant, db, rbm)
+    rbm.disable(EMAIL)
+    result = check_now(client, tenant, account_id)
+    assert result["connection_status"] == "disconnected"
+    assert result["status_reason"].startswith("reauthorization required")
