@@ -84,6 +84,20 @@ class PayloadTooLarge(AppError):
     code = "payload_too_large"
 
 
+class ProviderFailed(AppError):
+    """An external provider refused the operation for good (not the caller's input)."""
+
+    status_code = 502
+    code = "provider_error"
+
+
+class ProviderUnavailable(AppError):
+    """An external provider is unreachable or throttling: try again later."""
+
+    status_code = 503
+    code = "provider_unavailable"
+
+
 def field_error(field: str, rule: str, message: str) -> Unprocessable:
     return Unprocessable(message, details=[{"field": field, "rule": rule, "message": message}])
 

@@ -1,0 +1,1 @@
+"""Voice: Twilio setups, their customer profiles, and phone numbers."""
