@@ -118,11 +118,10 @@ class Db:
         async def go(rt: Runtime) -> None:
             tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
             async with rt.engine.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-                else:
-                    for name in tables:
-                        await conn.execute(text(f"DELETE FROM {name}"))
+                # DELETE in dependency order: on small tables it is far faster than TRUNCATE,
+                # which rewrites every table's files on PostgreSQL.
+                for name in tables:
+                    await conn.execute(text(f"DELETE FROM {name}"))
 
         self.run(go)
 
