@@ -22,6 +22,7 @@ from switchboard.core.errors import NotFound, Unprocessable, from_validation_err
 from switchboard.core.permissions import Permission, Principal
 from switchboard.core.vault import Vault
 from switchboard.models import ChannelAccount, Organization, Workspace
+from switchboard.tenancy.byom import ensure_connect_allowed
 
 OWNER = "channel_account"
 PENDING_REASON = "Not verified yet: use Test connection to check the credentials."
@@ -117,8 +118,10 @@ class ChannelAccountService:
         return plain, secrets
 
     async def create(
-        self, session: AsyncSession, principal: Principal, data: ChannelAccountCreate
+        self, session: AsyncSession, principal: Principal, data: ChannelAccountCreate, *, managed: bool = False
     ) -> ChannelAccount:
+        """`managed`: the platform provides the channel (onboarding activation, a number bought through
+        the platform), so the tenant's BYOM gating does not apply."""
         principal.require(Permission.CHANNELS_CONNECT)
         org_id = principal.owning_org(data.organization_id)
         if await session.get(Organization, org_id) is None:
@@ -128,6 +131,9 @@ class ChannelAccountService:
             if ws is None or ws.organization_id != org_id:
                 raise NotFound("Workspace not found.")
         descriptor = get_descriptor(data.type)
+        if not managed:
+            # BYOM gating: a tenant connects its own WhatsApp/SMS/Email/RCS once a platform admin allows it.
+            await ensure_connect_allowed(session, principal, org_id, descriptor)
         plain, secrets = self._validate(descriptor, data.settings, data.credentials)
         account = ChannelAccount(
             id=uuid.uuid4(),

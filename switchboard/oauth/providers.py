@@ -1,0 +1,87 @@
+"""Where each OAuth/QR provider lives and which app credentials we use with it.
+
+An empty `*_base_url` setting means the in-process sandbox (mounted at
+`{public_base_url}/sandbox/<provider>`) in sandbox mode and the provider's real host in live mode,
+so `make run` connects every type offline while production needs only the app credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchboard.core.config import Settings
+
+SANDBOX_CLIENT_ID = "sandbox-app"
+SANDBOX_CLIENT_SECRET = "sandbox-app-secret"
+
+
+def _pick(settings: Settings, value: str, sandbox_name: str, live: str) -> str:
+    if value:
+        return value.rstrip("/")
+    if settings.provider_mode == "sandbox":
+        return f"{settings.public_base_url.rstrip('/')}/sandbox/{sandbox_name}"
+    return live
+
+
+def _cred(settings: Settings, value: str) -> str:
+    return value or (SANDBOX_CLIENT_SECRET if settings.provider_mode == "sandbox" else "")
+
+
+@dataclass(frozen=True)
+class MetaConfig:
+    graph_url: str  # https://graph.facebook.com/v21.0
+    dialog_url: str  # https://www.facebook.com/v21.0/dialog/oauth
+    app_id: str
+    app_secret: str
+
+
+def meta(settings: Settings) -> MetaConfig:
+    version = settings.meta_graph_version
+    base = _pick(settings, settings.meta_base_url, "meta", "https://graph.facebook.com")
+    dialog = _pick(settings, settings.meta_dialog_base_url, "meta", "https://www.facebook.com")
+    app_id = settings.meta_app_id or (SANDBOX_CLIENT_ID if settings.provider_mode == "sandbox" else "")
+    return MetaConfig(
+        f"{base}/{version}",
+        f"{dialog}/{version}/dialog/oauth",
+        app_id,
+        _cred(settings, settings.meta_app_secret),
+    )
+
+
+@dataclass(frozen=True)
+class OAuthEndpoints:
+    authorize_url: str
+    token_url: str
+    api_url: str
+    client_id: str
+    client_secret: str
+
+
+def tiktok(settings: Settings) -> OAuthEndpoints:
+    auth = _pick(settings, settings.tiktok_auth_base_url, "tiktok", "https://www.tiktok.com")
+    api = _pick(settings, settings.tiktok_base_url, "tiktok", "https://open.tiktokapis.com")
+    key = settings.tiktok_client_key or (SANDBOX_CLIENT_ID if settings.provider_mode == "sandbox" else "")
+    return OAuthEndpoints(
+        f"{auth}/v2/auth/authorize/",
+        f"{api}/v2/oauth/token/",
+        api,
+        key,
+        _cred(settings, settings.tiktok_client_secret),
+    )
+
+
+def linkedin(settings: Settings) -> OAuthEndpoints:
+    auth = _pick(settings, settings.linkedin_auth_base_url, "linkedin", "https://www.linkedin.com")
+    api = _pick(settings, settings.linkedin_base_url, "linkedin", "https://api.linkedin.com")
+    cid = settings.linkedin_client_id or (SANDBOX_CLIENT_ID if settings.provider_mode == "sandbox" else "")
+    return OAuthEndpoints(
+        f"{auth}/oauth/v2/authorization",
+        f"{auth}/oauth/v2/accessToken",
+        api,
+        cid,
+        _cred(settings, settings.linkedin_client_secret),
+    )
+
+
+def whatsapp_lite_url(settings: Settings) -> str:
+    return _pick(settings, settings.whatsapp_lite_base_url, "whatsapp-lite", "https://wa-lite.appgain.io")

@@ -1,0 +1,173 @@
+"""After connecting: verified webhooks accepted and forged ones refused; expiring tokens refreshed
+ahead of time; an expired or revoked authorization -> disconnected "reauthorization required" ->
+Reconnect runs the same flow and the same account is connected again."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.support.oauth_env import META_APP_SECRET, Providers, account_by_name, connect
+from tests.support.tenants import Tenant
+from tests.support.web import Browser, allow_byom
+
+
+def _test_connection(client: TestClient, tenant: Tenant, account_id: str) -> dict[str, Any]:
+    r = client.post(f"/rest/v1/channel_accounts/{account_id}/test", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    return client.get(f"/rest/v1/channel_accounts/{account_id}", headers=tenant.headers).json()
+
+
+def _meta_signature(body: bytes, secret: str = META_APP_SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def test_messenger_webhook_verified_and_forgery_refused(
+    web: Browser, oauth_client: TestClient, tenant: Tenant, providers: Providers
+) -> None:
+    web.login(tenant)
+    connect(web, "messenger", "Hooked")
+    page_id = account_by_name(oauth_client, tenant.headers, "Hooked")["settings"]["page_id"]
+    body = json.dumps(
+        {
+            "object": "page",
+            "entry": [
+                {
+                    "id": page_id,
+                    "time": 1700000000000,
+                    "messaging": [
+                        {
+                            "sender": {"id": "2400001"},
+                            "recipient": {"id": page_id},
+                            "timestamp": 1700000000000,
+                            "message": {"mid": "m_hooked_1", "text": "hello"},
+                        }
+                    ],
+                }
+            ],
+        }
+    ).encode()
+    ok = oauth_client.post(
+        "/webhooks/meta",
+        content=body,
+        headers={"X-Hub-Signature-256": providers.meta.sign(body), "Content-Type": "application/json"},
+    )
+    assert ok.status_code == 200, ok.text
+    forged = oauth_client.post(
+        "/webhooks/meta",
+        content=body,
+        headers={"X-Hub-Signature-256": _meta_signature(body, "not-the-secret")},
+    )
+    assert forged.status_code == 401
+
+
+def _signed_account_hook(client: TestClient, account_id: str, body: bytes, headers: dict[str, str]) -> int:
+    return client.post(f"/webhooks/{account_id}", content=body, headers=headers).status_code
+
+
+def test_tiktok_linkedin_webhooks_verified_and_forgeries_refused(
+    web: Browser, oauth_client: TestClient, tenant: Tenant, providers: Providers
+) -> None:
+    web.login(tenant)
+    connect(web, "tiktok", "TT hooks")
+    connect(web, "linkedin", "LI hooks")
+    tt = account_by_name(oauth_client, tenant.headers, "TT hooks")["id"]
+    li = account_by_name(oauth_client, tenant.headers, "LI hooks")["id"]
+    body = json.dumps(
+        {
+            "client_key": "tt-client-key",
+            "event": "direct_message.receive",
+            "create_time": 1700000000,
+            "user_openid": "-000sandboxOpenId",
+            "content": json.dumps({"message_id": "ttm_1", "from_user_id": "u1", "text": "hi"}),
+        }
+    ).encode()
+    ts = str(int(time.time()))
+    sig = hmac.new(b"tt-client-secret", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert _signed_account_hook(oauth_client, tt, body, {"TikTok-Signature": f"t={ts},s={sig}"}) == 200
+    assert _signed_account_hook(oauth_client, tt, body, {"TikTok-Signature": f"t={ts},s={'0' * 64}"}) == 401
+    li_body = json.dumps(
+        {"notifications": [{"action": "COMMENT", "id": "n1", "actor": "urn:li:person:x"}]}
+    ).encode()
+    li_sig = hmac.new(b"li-client-secret", li_body, hashlib.sha256).hexdigest()
+    assert _signed_account_hook(oauth_client, li, li_body, {"X-LI-Signature": li_sig}) == 200
+    assert _signed_account_hook(oauth_client, li, li_body, {}) == 401
+
+
+def test_expired_facebook_token_disconnects_and_reconnect_restores(
+    web: Browser, oauth_client: TestClient, tenant: Tenant, providers: Providers
+) -> None:
+    web.login(tenant)
+    connect(web, "messenger", "Expiring")
+    account = account_by_name(oauth_client, tenant.headers, "Expiring")
+    assert _test_connection(oauth_client, tenant, account["id"])["connection_status"] == "connected"
+    providers.meta.expire_all()
+    after = _test_connection(oauth_client, tenant, account["id"])
+    assert after["connection_status"] == "disconnected"
+    assert "reauthorization required" in after["status_reason"].lower()
+    table = web.fragment().text
+    assert f'href="/oauth/messenger/reconnect/{account["id"]}"' in table  # the Reconnect button
+    page = web.get(f"/oauth/messenger/reconnect/{account['id']}")
+    assert "Reconnect via Facebook" in page.text
+    csp = page.headers["content-security-policy"]
+    assert "form-action" not in csp or providers.urls["meta"] in csp  # the form may lead to the provider
+    done = connect(web, "messenger", account_id=account["id"], choice=1)
+    assert done.status_code == 303, done.text
+    again = account_by_name(oauth_client, tenant.headers, "Expiring")
+    assert again["id"] == account["id"]
+    assert again["connection_status"] == "connected"
+    assert oauth_client.get("/rest/v1/channel_accounts", headers=tenant.headers).json()["total"] == 1
+
+
+def test_whatsapp_cloud_token_refreshed_before_expiry(
+    web: Browser, oauth_client: TestClient, tenant: Tenant, providers: Providers, db: Any
+) -> None:
+    allow_byom(db, tenant.organization_id)
+    web.login(tenant)
+    providers.meta.long_ttl = 3600  # inside the 7-day refresh margin
+    try:
+        connect(web, "whatsapp_cloud", "WA refresh")
+        account = account_by_name(oauth_client, tenant.headers, "WA refresh")
+        providers.meta.long_ttl = 60 * 86400
+        after = _test_connection(oauth_client, tenant, account["id"])
+    finally:
+        providers.meta.long_ttl = 60 * 86400
+    assert after["connection_status"] == "connected"
+    assert after["settings"]["access_token_expires_at"] > account["settings"]["access_token_expires_at"]
+    assert after["settings"]["access_token"] != account["settings"]["access_token"]  # new mask: new token
+
+
+def test_tiktok_and_linkedin_refresh_ahead_then_revoked_then_reconnect(
+    web: Browser, oauth_client: TestClient, tenant: Tenant, providers: Providers
+) -> None:
+    web.login(tenant)
+    for emulator, key, name in ((providers.tiktok, "tiktok", "TT"), (providers.linkedin, "linkedin", "LI")):
+        saved = emulator.access_ttl
+        emulator.access_ttl = 120  # expires within the refresh margin
+        try:
+            connect(web, key, name)
+            account = account_by_name(oauth_client, tenant.headers, name)
+            refreshed = _test_connection(oauth_client, tenant, account["id"])
+        finally:
+            emulator.access_ttl = saved
+        assert refreshed["connection_status"] == "connected"
+        assert (
+            refreshed["settings"]["access_token_expires_at"] != account["settings"]["access_token_expires_at"]
+        )
+        assert refreshed["settings"]["refresh_token"] != account["settings"]["refresh_token"]
+
+        emulator.access_ttl = 120
+        try:
+            emulator.revoke_all()  # the member revoked the app: refresh is refused
+            gone = _test_connection(oauth_client, tenant, account["id"])
+        finally:
+            emulator.access_ttl = saved
+        assert gone["connection_status"] == "disconnected"
+        assert "reauthorization required" in gone["status_reason"].lower()
+        assert connect(web, key, account_id=account["id"]).status_code == 303
+        assert account_by_name(oauth_client, tenant.headers, name)["connection_status"] == "connected"
