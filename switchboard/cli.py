@@ -54,7 +54,10 @@ def worker(threads: Annotated[int, typer.Option(help="Worker threads")] = 2) -> 
     import switchboard.jobs  # noqa: F401  (registers every task)
     from switchboard.core.queue import huey
 
-    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=True, backoff=1.15)
+    # Locks of a worker that died would otherwise block their periodic job forever (SQLite storage).
+    consumer = huey.create_consumer(
+        workers=threads, worker_type="thread", periodic=True, backoff=1.15, flush_locks=True
+    )
     consumer.run()
 
 

@@ -240,3 +240,9 @@ def log_lines() -> Iterator[LogCapture]:
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API leaves an event loop on the main thread,
+    which would break tests that start their own with asyncio.run()."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

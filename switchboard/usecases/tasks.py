@@ -8,7 +8,7 @@ from datetime import datetime
 from huey import crontab
 
 from switchboard.core.db import session_scope
-from switchboard.core.queue import huey, run_async
+from switchboard.core.queue import huey, run_async, task_lock
 from switchboard.core.runtime import Runtime
 from switchboard.models.base import utcnow
 from switchboard.usecases.events import SesEventService
@@ -51,7 +51,7 @@ async def prune_events(rt: Runtime, now: datetime | None = None) -> int:
 @huey.periodic_task(crontab(minute="*/5"))
 def evaluate_reputation_tiers() -> int:
     """Every five minutes; also retries pool switches that failed."""
-    with huey.lock_task("reputation-tiers", ttl=1800):
+    with task_lock("reputation-tiers", ttl=1800):
         return run_async(evaluate_all)
 
 

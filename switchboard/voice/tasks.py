@@ -7,7 +7,7 @@ from datetime import datetime
 from huey import crontab
 
 from switchboard.core.db import session_scope
-from switchboard.core.queue import huey, run_async
+from switchboard.core.queue import huey, run_async, task_lock
 from switchboard.core.runtime import Runtime
 from switchboard.voice.service import TwilioSetupService
 
@@ -35,12 +35,12 @@ async def poll_live_profiles(rt: Runtime) -> int:
 @huey.periodic_task(crontab(minute="*"))
 def review_sandbox_customer_profiles() -> int:
     """Every minute (idempotent: only pending profiles past their delay change)."""
-    with huey.lock_task("voice-sandbox-review", ttl=300):
+    with task_lock("voice-sandbox-review", ttl=300):
         return run_async(approve_sandbox_profiles)
 
 
 @huey.periodic_task(crontab(minute="*/10"))
 def poll_customer_profiles() -> int:
     """Every ten minutes."""
-    with huey.lock_task("voice-profile-poll", ttl=900):
+    with task_lock("voice-profile-poll", ttl=900):
         return run_async(poll_live_profiles)
