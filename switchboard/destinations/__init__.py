@@ -1,0 +1,1 @@
+"""Destinations of agent-managed channels: knowledge bases and the agents that answer from them."""
