@@ -69,6 +69,11 @@ HttpUrlStr = Annotated[
 ]
 
 
+# Marks a setting the connection flow fills in (a pairing session, a generated webhook secret, a
+# token expiry): part of the schema and the API, but never a field a person types into a form.
+SET_BY_SYSTEM: dict[str, Any] = {"set_by": "system"}
+
+
 class ChannelSettings(BaseModel):
     """Base for every type's settings; unknown keys are refused so typos surface."""
 
@@ -140,6 +145,8 @@ def form_fields(descriptor: ChannelTypeDescriptor) -> list[FormField]:
             inner = next(a for a in get_args(ann) if a is not type(None))
         secret = _is_secret(ann)
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("set_by") == "system":
+            continue
         options: tuple[str, ...] = ()
         if secret:
             input_type = "password"
@@ -176,6 +183,7 @@ def form_fields(descriptor: ChannelTypeDescriptor) -> list[FormField]:
 __all__ = [
     "E164",
     "REGISTRY",
+    "SET_BY_SYSTEM",
     "ChannelSettings",
     "ChannelType",
     "ChannelTypeDescriptor",

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from switchboard.connectors.base import (
+    SET_BY_SYSTEM,
     ChannelSettings,
     ChannelType,
     ChannelTypeDescriptor,
@@ -20,7 +21,10 @@ class LinkedInSettings(ChannelSettings):
     access_token: SecretStr | None = Field(default=None, title="Access token")
     refresh_token: SecretStr | None = Field(default=None, title="Refresh token")
     access_token_expires_at: datetime | None = Field(
-        default=None, title="Access token expires", description="Set when connecting; renewed automatically."
+        default=None,
+        title="Access token expires",
+        description="Set when connecting; renewed automatically.",
+        json_schema_extra=SET_BY_SYSTEM,
     )
 
 

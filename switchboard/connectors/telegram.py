@@ -5,6 +5,7 @@ import re
 from pydantic import field_validator
 
 from switchboard.connectors.base import (
+    SET_BY_SYSTEM,
     ChannelSettings,
     ChannelType,
     ChannelTypeDescriptor,
@@ -27,6 +28,7 @@ class TelegramSettings(ChannelSettings):
         default=None,
         title="Webhook secret token",
         description="Generated on connect; Telegram sends it with every webhook.",
+        json_schema_extra=SET_BY_SYSTEM,
     )
 
     @field_validator("bot_token")

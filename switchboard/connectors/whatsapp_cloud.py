@@ -4,6 +4,7 @@ from datetime import datetime
 
 from switchboard.connectors.base import (
     E164,
+    SET_BY_SYSTEM,
     ChannelSettings,
     ChannelType,
     ChannelTypeDescriptor,
@@ -23,7 +24,10 @@ class WhatsAppCloudSettings(ChannelSettings):
     )
     app_secret: SecretStr | None = Field(default=None, title="App secret", description="Signs webhooks.")
     access_token_expires_at: datetime | None = Field(
-        default=None, title="Access token expires", description="Set when connecting; renewed automatically."
+        default=None,
+        title="Access token expires",
+        description="Set when connecting; renewed automatically.",
+        json_schema_extra=SET_BY_SYSTEM,
     )
 
 

@@ -2,6 +2,7 @@
 
 from switchboard.connectors.base import (
     E164,
+    SET_BY_SYSTEM,
     ChannelSettings,
     ChannelType,
     ChannelTypeDescriptor,
@@ -18,7 +19,7 @@ class WhatsAppLiteSettings(ChannelSettings):
     warming_enabled: bool = Field(default=False, title="Warming campaign", description="Ramp volume slowly.")
     warming_daily_limit: int = Field(default=50, ge=1, le=100000, title="Warming daily limit")
     session_token: SecretStr | None = Field(
-        default=None, title="Session token", description="Set by pairing."
+        default=None, title="Session token", description="Set by pairing.", json_schema_extra=SET_BY_SYSTEM
     )
 
 
