@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -49,3 +50,9 @@ async def session_scope(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
         except BaseException:
             await session.rollback()
             raise
+
+
+# `async with transaction(maker) as session:` commits when the block ends, even by `return`; code that
+# may return early (jobs) uses it, since returning inside `async for ... in session_scope(...)` leaves
+# the transaction open until the generator is garbage-collected.
+transaction = asynccontextmanager(session_scope)

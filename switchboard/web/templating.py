@@ -43,9 +43,14 @@ def _nav(request: Request) -> list[NavItem]:
         return []
     path = request.url.path
     items = [NavItem("Channels", "/settings/channels", path.startswith("/settings/channels"))]
+    items.append(NavItem("Use cases", "/settings/use-cases", path.startswith("/settings/use-cases")))
+    email_domains = "/settings/email-domains"
+    items.append(NavItem("Email domains", email_domains, path.startswith(email_domains)))
+    items.append(NavItem("Voice", "/settings/voice", path.startswith("/settings/voice")))
+    if not web.principal.is_platform_admin:
+        items.append(NavItem("Outlets", "/settings/outlets", path.startswith("/settings/outlets")))
     if web.principal.is_platform_admin:
-        # Placeholder until the platform admin pages exist.
-        items.append(NavItem("Admin", None))
+        items.append(NavItem("Admin", "/admin/onboarding", path.startswith("/admin")))
     return items
 
 

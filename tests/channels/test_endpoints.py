@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tests.support.tenants import Tenant
+from tests.support.web import allow_byom
 
 URL = "/rest/v1/channel_accounts"
 TG_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+
+
+# These tests connect the tenant's own (BYOM) WhatsApp, SMS, Email and RCS accounts, which a platform
+# admin must allow first (tests/onboarding/test_byom_gating.py covers the refusal); so their organizations do.
+@pytest.fixture
+def make_tenant(make_tenant: Callable[..., Tenant], db: Any) -> Callable[..., Tenant]:
+    def make(*args: Any, **kwargs: Any) -> Tenant:
+        t = make_tenant(*args, **kwargs)
+        allow_byom(db, t.organization_id)
+        return t
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
+    return make_tenant()
 
 
 def spec_body(org_id: uuid.UUID) -> dict[str, Any]:
