@@ -109,23 +109,37 @@ class RequestContextMiddleware:
             if declared is not None and declared.isdigit() and int(declared) > self.max_body:
                 await _too_large(send_wrapper, self.max_body)
                 return
+            # The body is read up front (it is at most max_body bytes) so it can be checked for NUL
+            # characters, which PostgreSQL refuses in text and JSON, and then replayed unchanged.
+            chunks: list[bytes] = []
             received = 0
-            too_large = False
-
-            async def receive_limited() -> Message:
-                nonlocal received, too_large
+            more = scope["method"] not in ("GET", "HEAD", "OPTIONS")
+            while more:
                 message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > self.max_body:
-                        too_large = True
-                        raise _BodyTooLarge
-                return message
+                if message["type"] != "http.request":
+                    break
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if received > self.max_body:
+                    await _too_large(send_wrapper, self.max_body)
+                    return
+                chunks.append(chunk)
+                more = message.get("more_body", False)
+            body = b"".join(chunks)
+            where = _nul_location(scope, headers, body)
+            if where:
+                await _nul_refused(send_wrapper, where)
+                return
+            replayed = False
 
-            try:
-                await self.app(scope, receive_limited, send_wrapper)
-            except _BodyTooLarge:
-                await _too_large(send_wrapper, self.max_body)
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": body, "more_body": False}
+                return await receive()
+
+            await self.app(scope, replay, send_wrapper)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or "unmatched"
@@ -144,23 +158,55 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _nul_location(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> str | None:
+    """Where a NUL character hides in the request, if anywhere: 'path', 'query' or 'body'."""
+    if b"%00" in scope.get("raw_path", b"") or "\x00" in scope.get("path", ""):
+        return "path"
+    if b"%00" in scope.get("query_string", b""):
+        return "query"
+    if body:
+        ctype = headers.get(b"content-type", b"").lower()
+        if b"\x00" in body and not ctype.startswith(b"multipart/"):
+            return "body"
+        if b"json" in ctype and b"\\u0000" in body:
+            return "body"
+        if ctype.startswith(b"application/x-www-form-urlencoded") and b"%00" in body:
+            return "body"
+    return None
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
+async def _nul_refused(send: Send, where: str) -> None:
+    message = "Text may not contain NUL characters (\\u0000)."
+    await _json_error(
+        send,
+        422,
         {
-            "error": "payload_too_large",
-            "message": f"The request body exceeds {limit} bytes.",
-            "details": [{"field": "body", "rule": "max_bytes", "message": f"at most {limit} bytes"}],
-        }
-    ).encode()
+            "error": "validation_error",
+            "message": f"{where}: {message}",
+            "details": [{"field": where, "rule": "no_nul_characters", "message": message}],
+        },
+    )
+
+
+async def _json_error(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    await _json_error(
+        send,
+        413,
+        {
+            "error": "payload_too_large",
+            "message": f"The request body exceeds {limit} bytes.",
+            "details": [{"field": "body", "rule": "max_bytes", "message": f"at most {limit} bytes"}],
+        },
+    )

@@ -80,3 +80,36 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(db: Any) -> None:
     result = db.run(pragmas)
     if result is not None:
         assert result == ("wal", 1)
+
+
+def test_nul_characters_are_refused_not_crashed_on(client: TestClient, tenant: Tenant) -> None:
+    # PostgreSQL refuses NUL in text; the service answers 422 before any handler sees it.
+    h = {**tenant.headers, "content-type": "application/json"}
+    r = client.post(
+        "/rest/v1/channel_accounts", content=b'{"name": "a\\u0000b", "type": "TELEGRAM"}', headers=h
+    )
+    assert r.status_code == 422
+    assert r.json()["details"][0] == {
+        "field": "body",
+        "rule": "no_nul_characters",
+        "message": "Text may not contain NUL characters (\\u0000).",
+    }
+    assert client.get("/rest/v1/channel_accounts?type=%00", headers=tenant.headers).status_code == 422
+    assert client.get("/s/ab%00cd").status_code == 422
+    r = client.post(
+        "/login",
+        content=b"email=a%00b&password=x",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 422
+    # Ordinary bodies pass through untouched.
+    r = client.post(
+        "/rest/v1/channel_accounts",
+        json={
+            "name": "ok",
+            "type": "TELEGRAM",
+            "settings": {"bot_token": "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"},
+        },
+        headers=tenant.headers,
+    )
+    assert r.status_code == 201
