@@ -9,7 +9,7 @@ import json
 import re
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 from fastapi.testclient import TestClient
 
 from tests.support.oauth_env import Providers, account_by_name

@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 from fastapi.testclient import TestClient
 
 from tests.support.tenants import Tenant
