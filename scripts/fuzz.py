@@ -35,7 +35,15 @@ def main() -> int:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="switchboard-fuzz-"))
-    env = {**os.environ, "SWITCHBOARD_VAR_DIR": str(tmp), "SWITCHBOARD_LOG_LEVEL": "WARNING"}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    # The sandbox providers are served by the same process, at its own address.
+    env = {
+        **os.environ,
+        "SWITCHBOARD_VAR_DIR": str(tmp),
+        "SWITCHBOARD_LOG_LEVEL": "WARNING",
+        "SWITCHBOARD_PUBLIC_BASE_URL": base,
+    }
     env["SWITCHBOARD_DATABASE_URL"] = args.database_url or f"sqlite:///{tmp / 'fuzz.db'}"
     cli = [str(BIN / "switchboard")]
     subprocess.run([*cli, "migrate"], env=env, check=True, cwd=ROOT)
@@ -49,7 +57,6 @@ def main() -> int:
             cwd=ROOT,
         ).stdout
     )
-    port = free_port()
     server = subprocess.Popen(
         [*cli, "serve", "--port", str(port)],
         env=env,
@@ -58,7 +65,6 @@ def main() -> int:
         stderr=subprocess.PIPE,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
