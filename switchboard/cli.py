@@ -52,7 +52,11 @@ def serve(
 def worker(threads: Annotated[int, typer.Option(help="Worker threads")] = 2) -> None:
     """Run the job worker (Huey consumer)."""
     import switchboard.jobs  # noqa: F401  (registers every task)
+    from switchboard.core.observability import configure_logging
     from switchboard.core.queue import huey
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
 
     # Locks of a worker that died would otherwise block their periodic job forever (SQLite storage).
     consumer = huey.create_consumer(

@@ -1,13 +1,16 @@
-"""Importing this module registers every job with the queue."""
+"""Importing this module registers every job with the queue.
 
+Every domain package's `tasks` module is imported, so a new job cannot be forgotten by the worker.
+"""
+
+import importlib
+import pkgutil
+
+import switchboard
 from switchboard.core.queue import huey
-from switchboard.email import tasks as email_tasks  # noqa: F401 - registers jobs
-from switchboard.notifications import tasks as notification_tasks  # noqa: F401 - registers jobs
-from switchboard.oauth import tasks as oauth_tasks  # noqa: F401 - registers jobs
-from switchboard.onboarding import tasks as onboarding_tasks  # noqa: F401 - registers jobs
-from switchboard.sms import tasks as sms_tasks  # noqa: F401 - registers jobs
-from switchboard.tenancy import tasks as tenancy_tasks  # noqa: F401 - registers jobs
-from switchboard.usecases import tasks as usecase_tasks  # noqa: F401 - registers jobs
-from switchboard.voice import tasks as voice_tasks  # noqa: F401 - registers jobs
+
+for _pkg in pkgutil.iter_modules(switchboard.__path__):
+    if _pkg.ispkg and importlib.util.find_spec(f"switchboard.{_pkg.name}.tasks") is not None:
+        importlib.import_module(f"switchboard.{_pkg.name}.tasks")
 
 __all__ = ["huey"]

@@ -51,6 +51,13 @@ async def request(method: str, url: str, *, timeout: float = 10.0, **kwargs: Any
         raise ProviderError(
             f"cannot reach the provider: {exc}", kind=ErrorKind.TRANSIENT, code="unreachable"
         ) from exc
+    except (ValueError, httpx2.InvalidURL) as exc:
+        # A credential or setting that cannot go on the wire (e.g. non-ASCII in a header).
+        raise ProviderError(
+            "a credential or setting contains characters the provider cannot accept",
+            kind=ErrorKind.PERMANENT,
+            code="unsendable_request",
+        ) from exc
 
 
 def json_or_empty(response: httpx2.Response) -> dict[str, Any]:

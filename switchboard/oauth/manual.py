@@ -31,9 +31,11 @@ class ManualEntry(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     waba_id: GraphId = Field(description="WhatsApp Business Account ID")
     phone_number_id: GraphId = Field(description="Phone number ID (not the phone number)")
-    access_token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)] = (
-        Field(description="A system-user access token with whatsapp_business_management and _messaging")
-    )
+    # Tokens travel in an HTTP header, which carries printable ASCII only.
+    access_token: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=10, max_length=1000, pattern=r"^[\x21-\x7e]+$"),
+    ] = Field(description="A system-user access token with whatsapp_business_management and _messaging")
     app_secret: str | None = Field(
         default=None, max_length=200, description="Your Meta app's secret, if webhooks come from your own app"
     )

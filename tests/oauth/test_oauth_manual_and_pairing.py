@@ -149,3 +149,13 @@ def test_pairing_pages_are_tenant_scoped(
     web.login(make_tenant("Nosy"))
     assert web.get(pair_url).status_code == 404
     assert web.get(pair_url + "/status").status_code == 404
+
+
+def test_manual_entry_refuses_a_token_that_cannot_travel_in_a_header(client: Any, tenant: Any) -> None:
+    r = client.post(
+        "/rest/v1/whatsapp_cloud/connections",
+        json={"name": "WA", "waba_id": "1", "phone_number_id": "2", "access_token": "abc\U0006cb86defghij"},
+        headers=tenant.headers,
+    )
+    assert r.status_code == 422
+    assert r.json()["details"][0]["field"] == "access_token"
