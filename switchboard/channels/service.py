@@ -118,7 +118,12 @@ class ChannelAccountService:
         return plain, secrets
 
     async def create(
-        self, session: AsyncSession, principal: Principal, data: ChannelAccountCreate, *, managed: bool = False
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        data: ChannelAccountCreate,
+        *,
+        managed: bool = False,
     ) -> ChannelAccount:
         """`managed`: the platform provides the channel (onboarding activation, a number bought through
         the platform), so the tenant's BYOM gating does not apply."""
