@@ -29,7 +29,9 @@ def main() -> int:
             continue
         for line in reversed(proc.stdout.strip().splitlines()):
             if line.startswith("{"):
-                results.append(json.loads(line))
+                result = json.loads(line)
+                result.setdefault("name", script.stem)
+                results.append(result)
                 break
     print("\nbenchmark                      ratio    goal")
     for r in results:
