@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import dns.asyncresolver
 import dns.resolver
@@ -380,12 +381,19 @@ async def test_resolver_from_env_uses_configured_nameservers(dns_server: LocalDn
     assert all(r.verified for r in checked)
 
 
-def test_make_resolver_without_nameservers_uses_the_system_configuration() -> None:
-    try:
-        resolver = make_resolver(None, 2.5)
-    except dns.resolver.NoResolverConfiguration:
-        pytest.skip("no system resolver configuration here")
+def test_make_resolver_without_nameservers_uses_the_system_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The system configuration is read from resolv.conf; point it at one this test controls.
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 192.0.2.53\n")
+    original = dns.resolver.BaseResolver.read_resolv_conf
+    monkeypatch.setattr(
+        dns.resolver.BaseResolver, "read_resolv_conf", lambda self, _f: original(self, str(conf))
+    )
+    resolver = make_resolver(None, 2.5)
     assert isinstance(resolver, dns.asyncresolver.Resolver)
+    assert [str(ns) for ns in resolver.nameservers] == ["192.0.2.53"]
     assert (resolver.timeout, resolver.lifetime, resolver.cache) == (2.5, 2.5, None)
     with pytest.raises(ValueError, match="timeout"):
         make_resolver(None, 0)

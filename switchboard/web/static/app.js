@@ -50,6 +50,14 @@
     return response;
   }
 
+  // Shared with the other page scripts (sms.js), which load after this one.
+  window.Switchboard = {
+    csrfToken: csrfToken,
+    fetchHeaders: FETCH_HEADERS,
+    pageAlert: pageAlert,
+    checkSession: checkSession,
+  };
+
   // --- the channel table: loading -> table | empty state | error with Retry ---------------------
   function loadTable(box) {
     var loading = box.querySelector(".js-loading");

@@ -4,33 +4,12 @@
 (function () {
   "use strict";
 
-  var meta = document.querySelector('meta[name="csrf-token"]');
-  var csrfToken = meta ? meta.getAttribute("content") : "";
-  var FETCH = { "X-Requested-With": "fetch" };
-
-  function alertBox(kind, text) {
-    var box = document.getElementById("page-alerts");
-    if (!box) return;
-    var div = document.createElement("div");
-    div.className = "alert alert-" + kind + " alert-dismissible fade show";
-    div.setAttribute("role", kind === "danger" ? "alert" : "status");
-    div.textContent = text;
-    var close = document.createElement("button");
-    close.type = "button";
-    close.className = "btn-close";
-    close.setAttribute("data-bs-dismiss", "alert");
-    close.setAttribute("aria-label", "Close");
-    div.appendChild(close);
-    box.replaceChildren(div);
-  }
-
-  function signedOut(response) {
-    if (response.status === 401) {
-      window.location.assign(response.headers.get("X-Login-Url") || "/login");
-      throw new Error("signed out");
-    }
-    return response;
-  }
+  // app.js (loaded on every page) provides the CSRF token and the alert and session helpers.
+  var shared = window.Switchboard;
+  var csrfToken = shared.csrfToken;
+  var FETCH = shared.fetchHeaders;
+  var alertBox = shared.pageAlert;
+  var signedOut = shared.checkSession;
 
   // --- the wizard ----------------------------------------------------------------------------------
   var wizard = document.querySelector("form.js-wizard");
