@@ -28,7 +28,7 @@ from switchboard.onboarding.pages import router as onboarding_pages
 from switchboard.onboarding.service import OnboardingService
 from switchboard.push.endpoints import api as push_api_router
 from switchboard.push.endpoints import router as push_router
-from switchboard.sandbox import mount_sandboxes
+from switchboard.sandbox import mount_sandboxes, sandbox_servers
 from switchboard.sms.endpoints import public_router as sms_public_router
 from switchboard.sms.endpoints import router as sms_router
 from switchboard.sms.pages import router as sms_pages
@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             rt.vault, build_number_provider(rt.settings), app.state.channel_accounts, rt.settings
         )
         try:
-            yield
+            async with sandbox_servers(app):  # sandbox mode: the SMTP and IMAP servers of /sandbox/mail
+                yield
         finally:
             if runtime is None:
                 await rt.close()
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.metrics = Metrics()
     install_error_handlers(app)
     app.include_router(health_router)
+    # Provider webhooks are the hot path: matched first, before the long list of API and page routes.
+    app.include_router(webhooks_router)
     app.include_router(tenancy_router)
     app.include_router(channels_router)
     app.include_router(onboarding_router)
@@ -99,7 +102,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(use_case_router)
     app.include_router(ses_events_router)
     app.include_router(channel_health_router)
-    app.include_router(webhooks_router)
     app.include_router(push_router)
     app.include_router(push_api_router)
     app.include_router(destinations_router)

@@ -71,6 +71,22 @@ def _insert(dialect: str) -> Any:
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
+# One statement per dialect, built once: executed with a list of rows ("insertmanyvalues"), its
+# compiled form is cached, where a multi-VALUES statement would be compiled again for every batch.
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    stmt = _INSERTS.get(dialect)
+    if stmt is None:
+        stmt = _INSERTS[dialect] = (
+            _insert(dialect)(WebhookEvent)
+            .on_conflict_do_nothing(index_elements=["channel_account_id", "provider_message_id"])
+            .returning(WebhookEvent.id)
+        )
+    return stmt
+
+
 async def _insert_events(
     session: AsyncSession | AsyncConnection, rows: list[dict[str, Any]]
 ) -> set[uuid.UUID]:
@@ -79,12 +95,9 @@ async def _insert_events(
     if not rows:
         return set()
     dialect = session.dialect if isinstance(session, AsyncConnection) else session.get_bind().dialect
-    stmt = _insert(dialect.name)(WebhookEvent).on_conflict_do_nothing(
-        index_elements=["channel_account_id", "provider_message_id"]
-    )
     now = datetime.now(UTC)
     values = [{"id": uuid.uuid4(), "received_at": now, "status": "received", **r} for r in rows]
-    result = await session.execute(stmt.values(values).returning(WebhookEvent.id))
+    result = await session.execute(_insert_statement(dialect.name), values)
     return set(result.scalars().all())
 
 

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import asyncio
+import json
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from switchboard.core.config import Settings
+from switchboard.core.runtime import Runtime
 from switchboard.sandbox.telegram import TelegramSandbox
-from switchboard.webhooks.service import process_pending
+from switchboard.webhooks.service import process_pending, webhooks
 from tests.support.channel_accounts import URL, check_now, create_account
 from tests.support.emulator_server import free_port
 from tests.support.tenants import Tenant
@@ -126,3 +130,25 @@ def test_unreachable_bot_api_is_transient_and_the_token_is_not_logged(
     assert result["connection_status"] == "connected"
     log = client.get(f"{URL}/{account['id']}/connection_log", headers=tenant.headers).text
     assert TOKEN not in log
+
+
+def test_a_burst_with_replays_is_stored_once_per_update(
+    client: TestClient, tenant: Tenant, telegram: TelegramSandbox, db: object
+) -> None:
+    """Concurrent deliveries share one insert and commit; replays inside that batch still count once."""
+    account = _connect(client, tenant, telegram)
+    account_id = uuid.UUID(account["id"])
+    headers = {"x-telegram-bot-api-secret-token": telegram.bots[TOKEN].secret_token}
+    bodies = [
+        json.dumps(telegram.update(f"m{i % 10}") | {"update_id": 9000 + i % 10}).encode() for i in range(30)
+    ]
+
+    async def burst(rt: Runtime) -> list[bool]:
+        url = f"http://testserver/webhooks/{account_id}"
+        return list(
+            await asyncio.gather(*(webhooks.ingest_account(rt, account_id, headers, b, url) for b in bodies))
+        )
+
+    results = db.run(burst)  # type: ignore[attr-defined]
+    assert results.count(True) == 10
+    assert sorted(e.provider_message_id for e in events(db)) == [str(9000 + i) for i in range(10)]
