@@ -29,6 +29,9 @@ os.environ["SWITCHBOARD_VAR_DIR"] = str(_TMP / "var")
 os.environ["SWITCHBOARD_ENVIRONMENT"] = "test"
 os.environ["SWITCHBOARD_QUEUE_URL"] = f"sqlite:///{_TMP / 'queue.db'}"
 os.environ.setdefault("SWITCHBOARD_LOG_JSON", "true")
+# The apps tests build run no sandbox SMTP/IMAP servers (fixed ports would clash between parallel
+# runs); tests/sandbox/test_mail_sandbox.py turns them on, on free ports.
+os.environ["SWITCHBOARD_SANDBOX_MAIL"] = "false"
 for _k in [k for k in os.environ if k.startswith("AWS_")]:
     del os.environ[_k]
 

@@ -29,6 +29,7 @@ from switchboard.core.permissions import Permission, Principal
 from switchboard.health.service import health, threshold_for
 from switchboard.models import AuditLog, ChannelAccount, Organization
 from switchboard.oauth.pages import connect_page
+from switchboard.sandbox import mail_sandbox
 from switchboard.tenancy.byom import ensure_connect_allowed, is_allowed
 from switchboard.web.auth import FormPrincipal, WebPrincipal
 from switchboard.web.routing import WebDB, WebRoute
@@ -373,14 +374,20 @@ def _new_form(
     general: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    values = parsed.settings if parsed else {}
+    # Sandbox mode: an Email channel starts out pointed at the service's own SMTP/IMAP servers.
+    mail = mail_sandbox(request.app) if descriptor.type is ChannelType.EMAIL else None
+    if mail is not None and parsed is None:
+        values = mail.channel_settings()
     context = {
         "descriptor": descriptor,
         "method": METHOD_LABELS.get(descriptor.connection_method, ""),
         "type_key": descriptor.type.value.lower(),
         "name": parsed.name if parsed else "",
-        "fields": _field_views(form_fields(descriptor), parsed.settings if parsed else {}, errors or {}),
+        "fields": _field_views(form_fields(descriptor), values, errors or {}),
         "errors": errors or {},
         "general_errors": general or [],
+        "sandbox_mail": mail.channel_settings() if mail else None,
     }
     return render(request, "channels/form.html", context, status_code=status_code)
 

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     number_pool_api_key: str = ""
     sender_rental_rate: str = "1.00 USD/month"
     sandbox_delay_seconds: float = 0.0
+    # Sandbox mail (switchboard/sandbox/mail.py): in sandbox mode the server process also runs an SMTP
+    # and an IMAP server on 127.0.0.1 for Email channels, and /sandbox/mail; a port of 0 picks a free one.
+    sandbox_mail: bool = True
+    sandbox_smtp_port: int = Field(default=2525, ge=0, le=65535)
+    sandbox_imap_port: int = Field(default=1143, ge=0, le=65535)
     onboarding_step_lease_seconds: float = 60.0
 
     @field_validator("database_url")

@@ -3,14 +3,25 @@
 Each emulator is an ASGI app; in sandbox mode the service mounts them under /sandbox/<name> and the
 adapters reach them over real HTTP at `{public_base_url}/sandbox/<name>`. Tests run the same apps on
 127.0.0.1 ports instead. Add a provider with one entry in `SANDBOXES`.
+
+Mail is the exception: Email channels speak SMTP and IMAP, not HTTP, so with `sandbox_mail` on the
+app's lifespan runs `MailSandbox`'s two TCP servers (`sandbox_servers`) and /sandbox/mail is its page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from switchboard.sandbox.mail import MailSandbox
+
+log = logging.getLogger(__name__)
 
 
 def _meta() -> Any:
@@ -88,3 +99,45 @@ def mount_sandboxes(app: FastAPI) -> None:
         emulator = factory()
         app.state.sandboxes[name] = emulator
         app.mount(f"/sandbox/{name}", emulator.app, name=f"sandbox-{name}")
+    settings = app.state.settings
+    if settings.sandbox_mail:
+        from switchboard.sandbox.mail import MailSandbox
+
+        mail = MailSandbox(settings.sandbox_smtp_port, settings.sandbox_imap_port, open_mode=True)
+        app.state.sandboxes["mail"] = mail
+        app.mount("/sandbox/mail", mail.app, name="sandbox-mail")
+
+
+def mail_sandbox(app: Any) -> MailSandbox | None:
+    """The app's running sandbox mail servers, if any."""
+    mail: MailSandbox | None = getattr(app.state, "sandboxes", {}).get("mail")
+    return mail if mail is not None and mail.running else None
+
+
+@asynccontextmanager
+async def sandbox_servers(app: FastAPI) -> AsyncIterator[None]:
+    """Runs the sandbox's TCP servers (SMTP and IMAP) for as long as the app: the lifespan enters it.
+
+    A busy port is logged, not fatal: the rest of the sandbox still works, and /sandbox/mail says why
+    mail does not."""
+    mail: MailSandbox | None = getattr(app.state, "sandboxes", {}).get("mail")
+    started = False
+    if mail is not None:
+        try:
+            await asyncio.to_thread(mail.start)
+            started = True
+            log.info(
+                "sandbox mail servers started",
+                extra={"smtp_port": mail.smtp_port, "imap_port": mail.imap_port},
+            )
+        except (OSError, RuntimeError, TimeoutError) as exc:
+            mail.error = (
+                f"{exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}. Set "
+                "SWITCHBOARD_SANDBOX_SMTP_PORT / SWITCHBOARD_SANDBOX_IMAP_PORT to free ports (0 picks one)."
+            )
+            log.warning("sandbox mail servers not started: %s", mail.error)
+    try:
+        yield
+    finally:
+        if mail is not None and started:
+            await asyncio.to_thread(mail.stop)
