@@ -148,7 +148,9 @@ def demo(
     """Create a demo platform admin and a demo tenant you can log in with."""
     from sqlalchemy import func, select
 
+    from switchboard.core.permissions import Principal, Role
     from switchboard.models import User
+    from switchboard.tenancy.byom import GATED, byom
     from switchboard.tenancy.service import tenancy
 
     password = "switchboard-demo"
@@ -161,6 +163,11 @@ def demo(
             org = await tenancy.create_organization(
                 session, "Demo Tenant", "owner@demo.switchboard", password
             )
+            if rt.settings.provider_mode == "sandbox" and org.organization_id is not None:
+                # Offline, every channel type can be connected against the sandbox providers,
+                # so the demo tenant may bring its own of each gated family.
+                acting = Principal(admin.user_id, "admin@demo.switchboard", Role.PLATFORM_ADMIN, None, "cli")
+                await byom.set_flags(session, acting, org.organization_id, dict.fromkeys(GATED, True))
         return {"admin_key": admin.api_key, "tenant_key": org.api_key}
 
     result = _run(go)

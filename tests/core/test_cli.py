@@ -59,10 +59,16 @@ def test_admin_create_json_has_the_same_shape(client: TestClient, db: Any) -> No
     assert r.json()["api_key"].startswith("sbk_")
 
 
-def test_demo_creates_logins_once(db: Any) -> None:
+def test_demo_creates_logins_once(client: TestClient, db: Any) -> None:
     out = cli("demo", "--if-empty")
     assert out.returncode == 0, out.stderr
     assert "owner@demo.switchboard" in out.stdout
+    # In sandbox mode the demo tenant may connect its own channel of every gated family.
+    key = out.stdout.split("tenant API key")[1].split()[0]
+    [org] = client.get("/rest/v1/organizations", headers={"Authorization": f"Bearer {key}"}).json()
+    families = org["metadata"]["channels"]
+    assert {f: v["byom_allowed"] for f, v in families.items()} == dict.fromkeys(families, True)
+    assert set(families) == {"email", "sms", "whatsapp", "rcs"}
     again = cli("demo", "--if-empty")
     assert "not created" in again.stdout
 
