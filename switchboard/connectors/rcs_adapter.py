@@ -1,10 +1,12 @@
 """RCS Business Messaging adapter (Google RBM REST, `SWITCHBOARD_RBM_BASE_URL`).
 
 Auth: the agent's service account key (JSON) signs an RS256 JWT exchanged at its `token_uri`
-(OAuth 2.0 JWT bearer grant) for an access token. Send: POST
-/v1/phones/{msisdn}/agentMessages?messageId=&agentId=. Webhooks: Pub/Sub-style push bodies
-`{"message": {"data": base64 JSON, "messageId"}}` signed `X-Goog-Signature: base64(HMAC-SHA512(
-client token, decoded data))`.
+(OAuth 2.0 JWT bearer grant, scope rcsbusinessmessaging) for an access token. Send: POST
+/v1/phones/{E.164}/agentMessages?messageId=<UUID>&agentId= with an AgentMessage body.
+Webhooks: Pub/Sub-style push bodies `{"message": {"data": base64 JSON, "messageId", ...}}` signed
+`X-Goog-Signature: base64(HMAC-SHA512(clientToken, base64-decoded message.data))`; when the webhook
+is configured RBM first POSTs `{"clientToken", "secret"}` and expects 200 with the secret as the
+plain-text body. Sources: docs/connections.md, "Wire formats and their sources".
 """
 
 from __future__ import annotations
@@ -134,6 +136,22 @@ class RcsAdapter:
             headers.get(SIGNATURE_HEADER, "").encode(), expected.encode()
         )
 
+    def webhook_handshake(self, ctx: AccountContext, headers: dict[str, str], body: bytes) -> str | None:
+        """RBM's webhook check `{"clientToken", "secret"}`: the secret to echo when the client token
+        is this account's, else None (the request is then judged as an ordinary, unsigned push)."""
+        if b'"clientToken"' not in body:
+            return None
+        try:
+            check = json.loads(body)
+        except ValueError:
+            return None
+        token = ctx.secrets.get("webhook_client_token", "")
+        if not isinstance(check, dict) or not token or not isinstance(check.get("secret"), str):
+            return None
+        if hmac.compare_digest(str(check.get("clientToken", "")).encode(), token.encode()):
+            return str(check["secret"])
+        return None
+
     def webhook_event_id(self, headers: dict[str, str], payload: dict[str, Any]) -> str | None:
         message = payload.get("message") or {}
         return str(message.get("messageId") or "") or None
@@ -141,12 +159,17 @@ class RcsAdapter:
     def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]:
         event = json.loads(base64.b64decode((payload.get("message") or {}).get("data") or "e30="))
         sender = event.get("senderPhoneNumber")
-        if "text" in event:
-            return [InboundEvent("message", str(event.get("messageId")), sender, event["text"], raw={})]
-        kind = {"DELIVERED": "delivery", "READ": "read"}.get(str(event.get("eventType")), "status")
-        return [
-            InboundEvent(kind, str(event.get("messageId")), sender, raw={"event": event.get("eventType")})
-        ]
+        # UserMessage carries the client's messageId; UserEvent carries eventId, plus for DELIVERED
+        # and READ the messageId of our agent message (the id we chose when sending).
+        message_id = str(event.get("messageId") or event.get("eventId") or "") or None
+        reply = event.get("suggestionResponse") or {}
+        text = event.get("text") if "text" in event else reply.get("text") or reply.get("postbackData")
+        if "eventType" not in event and (text is not None or "userFile" in event or "location" in event):
+            return [InboundEvent("message", message_id, sender, text, raw={})]
+        # Typing indicators are not worth a row; other events (e.g. unsubscribes) are kept as status.
+        kinds = {"DELIVERED": "delivery", "READ": "read", "IS_TYPING": "other"}
+        kind = kinds.get(str(event.get("eventType")), "status")
+        return [InboundEvent(kind, message_id, sender, raw={"event": event.get("eventType")})]
 
     async def send(self, ctx: AccountContext, to: str, body: dict[str, Any]) -> SendResult:
         token = await self._token(ctx)

@@ -1,9 +1,10 @@
-"""Sandbox Google RBM: the OAuth 2.0 JWT-bearer token endpoint and agentMessages, plus signed
-user-event webhooks.
+"""Sandbox Google RBM: the OAuth 2.0 JWT-bearer token endpoint and agentMessages, plus the
+webhook traffic RBM sends: the clientToken/secret URL check and signed user messages and events.
 
 Service accounts registered with `add_service_account` have their RS256 assertions verified;
 in open mode (the in-app sandbox) an unknown account is accepted so a newcomer can connect
 offline. `disable` makes its assertions fail with `invalid_grant`, as a deleted key does.
+Numbers in `unreachable` answer 404 NOT_FOUND, as RBM does for users without RCS.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import json
 import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +33,10 @@ def _b64d(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
+def _error(code: int, status: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "status": status}}, code)
+
+
 @dataclass
 class RbmSandbox:
     open_mode: bool = True
@@ -39,6 +45,7 @@ class RbmSandbox:
     disabled: set[str] = field(default_factory=set)
     tokens: dict[str, str] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -107,14 +114,30 @@ class RbmSandbox:
             return JSONResponse({"error": {"code": 401, "message": reason, "status": "UNAUTHENTICATED"}}, 401)
         body = await request.json()
         msisdn = request.path_params["msisdn"]
+        try:
+            uuid.UUID(request.query_params.get("messageId") or "")
+        except ValueError:
+            return _error(400, "INVALID_ARGUMENT", "messageId must be a UUID.")
+        if not request.query_params.get("agentId"):
+            return _error(400, "INVALID_ARGUMENT", "agentId is required.")
+        if msisdn in self.unreachable:
+            return _error(404, "NOT_FOUND", "Requested entity was not found.")
         message = {"phone": msisdn, "messageId": request.query_params.get("messageId"),
                    "agentId": request.query_params.get("agentId"), **body}  # fmt: skip
         self.sent.append(message)
         return JSONResponse({"name": f"phones/{msisdn}/agentMessages/{message['messageId']}", **body})
 
     @staticmethod
+    def webhook_check(client_token: str) -> tuple[bytes, dict[str, str], str]:
+        """(body, headers, secret) of the POST RBM sends when a webhook URL is configured; the
+        endpoint must answer 200 with the secret as its plain-text body."""
+        secret = str(secrets.randbelow(10**10))
+        body = json.dumps({"clientToken": client_token, "secret": secret}).encode()
+        return body, {"Content-Type": "application/json"}, secret
+
+    @staticmethod
     def user_event(client_token: str, event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-        """(body, headers) of a signed webhook push carrying one user event."""
+        """(body, headers) of a signed webhook push carrying one UserMessage or UserEvent."""
         data = base64.b64encode(json.dumps(event).encode()).decode()
         message = {"data": data, "messageId": secrets.token_hex(8), "publishTime": "2026-01-01T00:00:00Z"}
         body = json.dumps(

@@ -78,9 +78,13 @@ async def twilio_sms(request: Request) -> Response:
 async def account_webhook(channel_account_id: uuid.UUID, request: Request) -> Response:
     """One channel account's webhook, verified the provider's way (secret token, HMAC, ...)."""
     body = await request.body()
+    headers = dict(request.headers)
+    answer = await webhooks.handshake_account(_rt(request), channel_account_id, headers, body)
+    if answer is not None:
+        return PlainTextResponse(answer)
     try:
         new = await webhooks.ingest_account(
-            _rt(request), channel_account_id, dict(request.headers), body, _public_urls(request)[0]
+            _rt(request), channel_account_id, headers, body, _public_urls(request)[0]
         )
     except WebhookRejected as exc:
         return _rejected(exc)

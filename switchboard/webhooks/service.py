@@ -168,16 +168,32 @@ class WebhookService:
         self._verifiers[account_id] = verifier
         return verifier
 
+    async def _cached(self, rt: Runtime, account_id: uuid.UUID) -> _Verifier | None:
+        verifier = self._verifiers.get(account_id)
+        ttl = rt.settings.webhook_verify_cache_seconds
+        if verifier is None or time.monotonic() - verifier.loaded_at > ttl:
+            verifier = await self._load(rt, account_id)
+        return verifier
+
+    async def handshake_account(
+        self, rt: Runtime, account_id: uuid.UUID, headers: dict[str, str], body: bytes
+    ) -> str | None:
+        """A provider checking the webhook URL (RBM posts its clientToken and a secret to echo):
+        the plain-text answer, or None when this is not such a check (or not for this account)."""
+        verifier = await self._cached(rt, account_id)
+        answer = getattr(verifier.adapter, "webhook_handshake", None) if verifier else None
+        if verifier is None or answer is None:
+            return None
+        reply: str | None = answer(verifier.ctx, headers, body)
+        return reply
+
     async def ingest_account(
         self, rt: Runtime, account_id: uuid.UUID, headers: dict[str, str], body: bytes, url: str
     ) -> bool:
         """Verify with the account's adapter and store. Returns True if new, False for a replay."""
         # Secrets are cached briefly so the hot path is verify + one insert; a failed check reloads
         # once, so a rotated secret is picked up at once.
-        verifier = self._verifiers.get(account_id)
-        ttl = rt.settings.webhook_verify_cache_seconds
-        if verifier is None or time.monotonic() - verifier.loaded_at > ttl:
-            verifier = await self._load(rt, account_id)
+        verifier = await self._cached(rt, account_id)
         if verifier is None:
             raise WebhookRejected(404, "unknown webhook")
         if not verifier.adapter.verify_webhook(verifier.ctx, headers, body, url):

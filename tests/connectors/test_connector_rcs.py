@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from switchboard.connectors.adapter import ErrorKind, ProviderError
 from switchboard.sandbox.rbm import RbmSandbox
 from switchboard.webhooks.service import process_pending
 from tests.support.adapters import send
@@ -35,6 +38,7 @@ def test_token_grant_send_and_verified_user_message(
         result.provider_message_id,
     )
     assert sent["contentMessage"] == {"text": "Your table is ready"}
+    assert uuid.UUID(result.provider_message_id)  # RBM requires a UUID messageId
 
     body, headers = rbm.user_event(
         CLIENT_TOKEN,
@@ -55,6 +59,52 @@ def test_token_grant_send_and_verified_user_message(
     db.run(process_pending)
     [msg] = inbound(db)
     assert (msg.kind, msg.text, msg.sender) == ("message", "Thanks!", "+14155550999")
+
+
+def test_webhook_url_check_echoes_the_secret_only_for_our_client_token(
+    client: TestClient, tenant: Tenant, db: Any, rbm: RbmSandbox
+) -> None:
+    account_id = _connected(client, tenant, db, rbm)
+    body, headers, secret = rbm.webhook_check(CLIENT_TOKEN)
+    r = client.post(f"/webhooks/{account_id}", content=body, headers=headers)
+    assert (r.status_code, r.text) == (200, secret)
+    assert r.headers["content-type"].startswith("text/plain")
+    wrong, headers, _ = rbm.webhook_check("someone-elses-token")
+    assert client.post(f"/webhooks/{account_id}", content=wrong, headers=headers).status_code == 401
+    assert count_events(db) == 0  # the check is answered, not stored
+
+
+def test_delivery_and_read_events_refer_to_our_message_id(
+    client: TestClient, tenant: Tenant, db: Any, rbm: RbmSandbox
+) -> None:
+    account_id = _connected(client, tenant, db, rbm)
+    sent = send(db, account_id, "+14155550999", {"text": "Order shipped"})
+    for event_type, event_id in (("DELIVERED", "ev1"), ("READ", "ev2"), ("IS_TYPING", "ev3")):
+        event = {"senderPhoneNumber": "+14155550999", "eventType": event_type, "eventId": event_id,
+                 "agentId": "acme_agent"}  # fmt: skip
+        if event_type != "IS_TYPING":
+            event["messageId"] = sent.provider_message_id
+        body, headers = rbm.user_event(CLIENT_TOKEN, event)
+        assert client.post(f"/webhooks/{account_id}", content=body, headers=headers).status_code == 200
+    db.run(process_pending)
+    rows = inbound(db)
+    assert sorted((r.kind, r.provider_message_id) for r in rows) == [
+        ("delivery", sent.provider_message_id),
+        ("read", sent.provider_message_id),
+    ]  # typing indicators are not stored
+
+
+def test_number_without_rcs_is_a_permanent_send_failure(
+    client: TestClient, tenant: Tenant, db: Any, rbm: RbmSandbox
+) -> None:
+    account_id = _connected(client, tenant, db, rbm)
+    rbm.unreachable.add("+14155550123")
+    try:
+        with pytest.raises(ProviderError) as failed:
+            send(db, account_id, "+14155550123", {"text": "Hello"})
+    finally:
+        rbm.unreachable.clear()
+    assert (failed.value.kind, failed.value.status) == (ErrorKind.PERMANENT, 404)
 
 
 def test_disabled_service_account_disconnects(
