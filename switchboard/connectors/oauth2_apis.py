@@ -1,15 +1,20 @@
 """TikTok and LinkedIn: token endpoint calls (code exchange, refresh) and their runtime adapters.
 
-Both issue expiring access tokens with refresh tokens (RFC 6749 section 6), so health checks renew
-the access token ahead of expiry; a refused refresh means the tenant must reauthorize.
-Webhooks: TikTok signs `TikTok-Signature: t=<ts>,s=<hex HMAC-SHA256(client secret, "<ts>.<body>")>`;
+Both issue expiring access tokens with refresh tokens, so health checks renew the access token
+ahead of expiry; a refused refresh means the tenant must reauthorize.
+TikTok is the TikTok API for Business (Business Messaging): JSON calls under /open_api/v1.3 with an
+`Access-Token` header, answers wrapped in `{"code", "message", "request_id", "data"}` (code 0 is
+success, whatever the HTTP status). Webhooks are signed
+`TikTok-Signature: t=<ts>,s=<hex HMAC-SHA256(app secret, "<ts>.<raw body>")>`.
 LinkedIn signs `X-LI-Signature: <hex HMAC-SHA256(client secret, body)>` (optionally "hmacsha256=").
+Sources: docs/connections.md, "Wire formats and their sources".
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -87,6 +92,12 @@ class _RefreshingAdapter:
         self.settings = settings
         self.ep = ep
 
+    async def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """RFC 6749 section 6 refresh at the token endpoint."""
+        return await token_request(
+            self.ep, self.client_param, {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        )
+
     async def fresh_token(self, ctx: AccountContext) -> tuple[str, dict[str, str], datetime | None]:
         """The access token to use, refreshed first if it expires within the margin."""
         token = _need(ctx, "access_token")
@@ -94,46 +105,102 @@ class _RefreshingAdapter:
         margin = timedelta(seconds=self.settings.token_refresh_margin_seconds)
         if expires_at is None or expires_at - datetime.now(UTC) >= margin:
             return token, {}, None
-        body = await token_request(
-            self.ep,
-            self.client_param,
-            {"grant_type": "refresh_token", "refresh_token": _need(ctx, "refresh_token")},
-        )
+        body = await self.refresh(_need(ctx, "refresh_token"))
         refreshed = {"access_token": str(body["access_token"])}
         if body.get("refresh_token"):
             refreshed["refresh_token"] = str(body["refresh_token"])
         return refreshed["access_token"], refreshed, _expires(body)
 
 
+# Business API return codes (4xxxx client, 5xxxx service): throttling is transient, the 401xx
+# authentication family (expired/invalid access or refresh token, bad auth code) needs the tenant.
+TIKTOK_THROTTLED = {40016, 40100, 40133}
+
+
+def tiktok_error(code: int, message: str, status: int | None = None) -> ProviderError:
+    if code in TIKTOK_THROTTLED or code >= 50000:
+        return ProviderError(message, kind=ErrorKind.TRANSIENT, code=str(code), status=status)
+    if 40101 <= code <= 40199:
+        return reauth(message, status=status)
+    return ProviderError(message, kind=ErrorKind.PERMANENT, code=str(code), status=status)
+
+
 class TikTokAdapter(_RefreshingAdapter):
-    client_param = "client_key"
+    """Business Messaging: the account is the Business Account whose `open_id` (our `business_id`)
+    the token exchange returns; replies go to a conversation id taken from the inbound webhook."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, tiktok(settings))
 
-    async def user_info(self, token: str) -> dict[str, Any]:
-        resp = await request(
-            "GET",
-            f"{self.ep.api_url}/v2/user/info/",
-            params={"fields": "open_id,union_id,display_name"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        body = json_body(resp)
-        err = body.get("error") or {}
-        if resp.status_code >= 400 or (isinstance(err, dict) and err.get("code") not in (None, "ok")):
-            raise status_error(
-                resp,
-                str(err.get("message") if isinstance(err, dict) else "TikTok refused the call"),
-                str(err.get("code", "")) if isinstance(err, dict) else "",
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One Business API call; returns its `data`. The envelope's code decides, not the status."""
+        url = path if path.startswith("http") else f"{self.ep.api_url}{path}"
+        headers = {"Access-Token": token} if token else {}
+        resp = await request(method, url, json=body, params=params, headers=headers)
+        answer = json_body(resp)
+        code = answer.get("code")
+        if resp.status_code >= 400 and not isinstance(code, int):
+            raise status_error(resp, f"TikTok answered HTTP {resp.status_code}")
+        if not isinstance(code, int):
+            raise ProviderError(
+                "TikTok's answer is not a Business API response",
+                kind=ErrorKind.PERMANENT,
+                code="invalid_response",
+                status=resp.status_code,
             )
-        return dict((body.get("data") or {}).get("user") or {})
+        if code != 0:
+            raise tiktok_error(code, str(answer.get("message") or f"TikTok error {code}"), resp.status_code)
+        data = answer.get("data")
+        return data if isinstance(data, dict) else {}
+
+    async def exchange_code(self, code: str, redirect_uri: str) -> dict[str, Any]:
+        """POST /tt_user/oauth2/token/: access_token, refresh_token, expires_in, scope, open_id."""
+        return await self.call(
+            "POST",
+            self.ep.token_url,
+            body={
+                "client_id": self.ep.client_id,
+                "client_secret": self.ep.client_secret,
+                "grant_type": "authorization_code",
+                "auth_code": code,
+                "redirect_uri": redirect_uri,
+            },
+        )
+
+    async def refresh(self, refresh_token: str) -> dict[str, Any]:
+        return await self.call(
+            "POST",
+            "/tt_user/oauth2/refresh_token/",
+            body={
+                "client_id": self.ep.client_id,
+                "client_secret": self.ep.client_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+            },
+        )
+
+    async def business_account(self, token: str, business_id: str) -> dict[str, Any]:
+        return await self.call(
+            "GET",
+            "/business/get/",
+            token=token,
+            params={"business_id": business_id, "fields": json.dumps(["username", "display_name"])},
+        )
 
     async def check_health(self, ctx: AccountContext) -> HealthResult:
         token, refreshed, expires_at = await self.fresh_token(ctx)
-        user = await self.user_info(token)
+        account = await self.business_account(token, _need(ctx, "business_id"))
         return HealthResult(
             ok=True,
-            details={"display_name": user.get("display_name")},
+            details={"display_name": account.get("display_name"), "username": account.get("username")},
             refreshed_secrets=refreshed,
             expires_at=expires_at,
             settings_updates=_updates(expires_at, refreshed),
@@ -150,39 +217,48 @@ class TikTokAdapter(_RefreshingAdapter):
         return hmac.compare_digest(expected, parts["s"].lower())
 
     def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]:
-        import json
-
+        """`content` is a JSON string. im_receive_msg: a user's message; im_mark_read_msg: the user
+        read the conversation; im_send_msg echoes the business's own sends (not stored)."""
         content = payload.get("content")
-        data = json.loads(content) if isinstance(content, str) else (content or {})
-        kind = "message" if "message" in str(payload.get("event", "")) else "other"
-        when = (
-            datetime.fromtimestamp(int(payload["create_time"]), UTC)
-            if str(payload.get("create_time", "")).isdigit()
-            else None
-        )
-        return [
-            InboundEvent(
-                kind,
-                data.get("message_id"),
-                data.get("from_user_id") or payload.get("user_openid"),
-                data.get("text"),
-                when,
-                payload,
-            )
-        ]
+        try:
+            data = json.loads(content) if isinstance(content, str) else dict(content or {})
+        except ValueError:
+            data = {}
+        event = str(payload.get("event") or "")
+        kind = {"im_receive_msg": "message", "im_mark_read_msg": "read"}.get(event, "other")
+        ms = str(data.get("timestamp") or (data.get("read") or {}).get("last_read_timestamp") or "")
+        if ms.isdigit():  # Business Messaging times are epoch milliseconds
+            when: datetime | None = datetime.fromtimestamp(int(ms) / 1000, UTC)
+        elif str(payload.get("create_time", "")).isdigit():
+            when = datetime.fromtimestamp(int(payload["create_time"]), UTC)
+        else:
+            when = None
+        text = (data.get("text") or {}).get("body") if data.get("type") == "text" else None
+        conversation = data.get("conversation_id")
+        raw = {
+            "event": event,
+            "type": data.get("type"),
+            "from_user_id": (data.get("from_user") or {}).get("id"),
+            "thread_key": conversation,
+        }
+        # Replies are addressed to the conversation, so it is the sender we answer to.
+        return [InboundEvent(kind, data.get("message_id"), conversation, text, when, raw)]
 
     async def send(self, ctx: AccountContext, to: str, body: dict[str, Any]) -> SendResult:
-        token = _need(ctx, "access_token")
-        resp = await request(
+        """A text reply in the conversation `to` (POST /business/message/send/)."""
+        data = await self.call(
             "POST",
-            f"{self.ep.api_url}/v2/business/message/send/",
-            json={"recipient_id": to, "message_type": "TEXT", "text": str(body.get("text", ""))},
-            headers={"Authorization": f"Bearer {token}"},
+            "/business/message/send/",
+            token=_need(ctx, "access_token"),
+            body={
+                "business_id": _need(ctx, "business_id"),
+                "recipient_type": "CONVERSATION",
+                "recipient": to,
+                "message_type": "TEXT",
+                "text": {"body": str(body.get("text", ""))},
+            },
         )
-        data = json_body(resp)
-        if resp.status_code >= 400:
-            raise status_error(resp, "TikTok refused the message")
-        return SendResult(str((data.get("data") or {}).get("message_id")), data)
+        return SendResult(str((data.get("message") or {}).get("message_id") or ""), data)
 
 
 class LinkedInAdapter(_RefreshingAdapter):

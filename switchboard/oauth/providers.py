@@ -58,13 +58,16 @@ class OAuthEndpoints:
 
 
 def tiktok(settings: Settings) -> OAuthEndpoints:
+    """TikTok API for Business (Business Messaging): the account holder consents on www.tiktok.com,
+    tokens and messaging live under business-api.tiktok.com/open_api/v1.3. The client key is the
+    Business API app id."""
     auth = _pick(settings, settings.tiktok_auth_base_url, "tiktok", "https://www.tiktok.com")
-    api = _pick(settings, settings.tiktok_base_url, "tiktok", "https://open.tiktokapis.com")
+    api = _pick(settings, settings.tiktok_base_url, "tiktok", "https://business-api.tiktok.com")
     key = settings.tiktok_client_key or (SANDBOX_CLIENT_ID if settings.provider_mode == "sandbox" else "")
     return OAuthEndpoints(
         f"{auth}/v2/auth/authorize/",
-        f"{api}/v2/oauth/token/",
-        api,
+        f"{api}/open_api/v1.3/tt_user/oauth2/token/",
+        f"{api}/open_api/v1.3",
         key,
         _cred(settings, settings.tiktok_client_secret),
     )

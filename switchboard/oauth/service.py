@@ -1,5 +1,5 @@
 """OAuth 2.0 connection flows: start (state bound to the browser session, PKCE where the provider
-takes it), callback (code exchange, long-lived token, permission check, what can be connected),
+takes it: LinkedIn), callback (code exchange, long-lived token, permission check, what can be connected),
 selection (Page / Instagram account / WhatsApp number / organization), then the channel account is
 created or reconnected through ChannelAccountService and verified with a real API call."""
 
@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.oauth2.client import OAuth2Client
 from sqlalchemy import select
@@ -63,8 +64,13 @@ SPECS: dict[ChannelType, FlowSpec] = {
         ("business_management", "whatsapp_business_management", "whatsapp_business_messaging"),
         "WhatsApp phone number",
     ),
+    # TikTok API for Business account-holder scopes: account info plus Business Messaging.
     ChannelType.TIKTOK: FlowSpec(
-        "tiktok", "TikTok", ("user.info.basic",), ("user.info.basic",), "TikTok account", True
+        "tiktok",
+        "TikTok",
+        ("user.info.basic", "message.list.read", "message.list.send", "message.list.manage"),
+        ("user.info.basic", "message.list.read", "message.list.send"),
+        "TikTok business account",
     ),
     ChannelType.LINKEDIN: FlowSpec(
         "linkedin",
@@ -110,6 +116,7 @@ class Grant:
     refresh_token: str | None = None
     expires_at: datetime | None = None
     scopes: set[str] = field(default_factory=set)
+    subject: str | None = None  # the account the token is for, when the exchange says (TikTok open_id)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -187,21 +194,30 @@ class OAuthService:
             )
             url, _ = client.create_authorization_url(cfg.dialog_url, state=state)
             return str(url)
-        ep = providers.tiktok(settings) if spec.provider == "tiktok" else providers.linkedin(settings)
+        if spec.provider == "tiktok":
+            # TikTok names the client id `client_key` and separates scopes with commas; its Business
+            # API token exchange takes no PKCE verifier.
+            ep = providers.tiktok(settings)
+            query = {
+                "client_key": ep.client_id,
+                "response_type": "code",
+                "scope": ",".join(spec.scopes),
+                "redirect_uri": redirect_uri(settings, "tiktok"),
+                "state": state,
+            }
+            return f"{ep.authorize_url}?{urlencode(query)}"
+        ep = providers.linkedin(settings)
         verifier = secrets.token_urlsafe(64)
         await self.vault.put(session, FLOW_OWNER, flow.id, "code_verifier", verifier, org_id)
         # Authlib builds the URL (and the S256 challenge); no HTTP session is needed for that.
         client = OAuth2Client(
             None,
             client_id=ep.client_id,
-            scope=(",".join if spec.provider == "tiktok" else " ".join)(spec.scopes),
+            scope=" ".join(spec.scopes),
             redirect_uri=redirect_uri(settings, spec.provider),
             code_challenge_method="S256",
         )
         url, _ = client.create_authorization_url(ep.authorize_url, state=state, code_verifier=verifier)
-        if spec.provider == "tiktok":
-            # TikTok names the client id `client_key`.
-            url = url.replace("client_id=", "client_key=", 1)
         return str(url)
 
     # --- callback ---------------------------------------------------------------------------------
@@ -307,34 +323,41 @@ class OAuthService:
                     str(p.get("permission")) for p in perms.get("data") or [] if p.get("status") == "granted"
                 }
                 return Grant(token, None, expiry(long), granted)
-            ep = providers.tiktok(settings) if spec.provider == "tiktok" else providers.linkedin(settings)
-            verifier = await self.vault.get(session, FLOW_OWNER, flow.id, "code_verifier") or ""
-            body = await token_request(
-                ep,
-                "client_key" if spec.provider == "tiktok" else "client_id",
-                {
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": uri,
-                    "code_verifier": verifier,
-                },
-            )
+            if spec.provider == "tiktok":
+                body = await TikTokAdapter(settings).exchange_code(code, uri)
+            else:
+                verifier = await self.vault.get(session, FLOW_OWNER, flow.id, "code_verifier") or ""
+                body = await token_request(
+                    providers.linkedin(settings),
+                    "client_id",
+                    {
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "redirect_uri": uri,
+                        "code_verifier": verifier,
+                    },
+                )
+            if not body.get("access_token"):
+                raise ProviderError("The token answer has no access token.", kind=ErrorKind.PERMANENT)
         except ProviderError as exc:
             flow.status = "failed"
             raise _provider_failed(exc, spec, "Exchanging the authorization code") from exc
         scopes = {s for s in str(body.get("scope", "")).replace(" ", ",").split(",") if s}
-        return Grant(str(body["access_token"]), body.get("refresh_token"), expiry(body), scopes)
+        subject = str(body["open_id"]) if body.get("open_id") else None
+        return Grant(str(body["access_token"]), body.get("refresh_token"), expiry(body), scopes, subject)
 
     async def _choices(
         self, settings: Settings, channel_type: ChannelType, grant: Grant
     ) -> list[dict[str, Any]]:
         spec = SPECS[channel_type]
         try:
-            return await self._list(settings, channel_type, grant.access_token)
+            return await self._list(settings, channel_type, grant.access_token, grant.subject)
         except ProviderError as exc:
             raise _provider_failed(exc, spec, f"Listing your {spec.choice_label}s") from exc
 
-    async def _list(self, settings: Settings, channel_type: ChannelType, token: str) -> list[dict[str, Any]]:
+    async def _list(
+        self, settings: Settings, channel_type: ChannelType, token: str, subject: str | None = None
+    ) -> list[dict[str, Any]]:
         if channel_type in (ChannelType.MESSENGER, ChannelType.INSTAGRAM, ChannelType.WHATSAPP_CLOUD):
             graph = GraphClient(providers.meta(settings))
             if channel_type is ChannelType.MESSENGER:
@@ -381,13 +404,11 @@ class OAuthService:
                         )
             return items
         if channel_type is ChannelType.TIKTOK:
-            user = await TikTokAdapter(settings).user_info(token)
-            return [
-                {
-                    "id": str(user.get("open_id")),
-                    "label": str(user.get("display_name") or user.get("open_id")),
-                }
-            ]
+            if not subject:  # the token exchange names the Business Account (open_id)
+                return []
+            account = await TikTokAdapter(settings).business_account(token, subject)
+            label = account.get("display_name") or account.get("username") or subject
+            return [{"id": subject, "label": str(label)}]
         li = LinkedInAdapter(settings)
         acls = await li.get(
             "/rest/organizationAcls",

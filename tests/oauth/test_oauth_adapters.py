@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from switchboard.connectors.adapter import AccountContext, ErrorKind, ProviderError, get_adapter
 from switchboard.connectors.base import ChannelType
 from switchboard.connectors.meta_graph import graph_error
+from switchboard.connectors.oauth2_apis import tiktok_error
 from tests.support.oauth_env import Providers, account_by_name, connect, provider_settings
 from tests.support.tenants import Tenant
 from tests.support.web import Browser, allow_byom
@@ -123,6 +124,26 @@ async def _sends(providers: Providers) -> None:
     assert out.provider_message_id.startswith("wl_")
     assert lite.sent[-1]["text"] == {"body": "yo"}
 
+    tiktok = get_adapter(ChannelType.TIKTOK, settings)
+    assert tiktok is not None
+    grant = providers.tiktok._mint(["message.list.send"])  # a token as the exchange would issue
+    token = json.loads(bytes(grant.body))["data"]["access_token"]
+    tt_ctx = _ctx({"business_id": providers.tiktok.subject}, {"access_token": token})
+    reply = await tiktok.send(tt_ctx, "conv-42", {"text": "Thanks for asking"})
+    assert reply.provider_message_id.startswith("ttm_")
+    assert providers.tiktok.sent[-1] == {
+        "business_id": providers.tiktok.subject,
+        "recipient_type": "CONVERSATION",
+        "recipient": "conv-42",
+        "message_type": "TEXT",
+        "text": {"body": "Thanks for asking"},
+    }
+    with pytest.raises(ProviderError) as refused:
+        await tiktok.send(
+            _ctx({"business_id": providers.tiktok.subject}, {"access_token": "x"}), "c", {"text": "t"}
+        )
+    assert refused.value.kind is ErrorKind.NEEDS_ACTION  # code 40105: invalid access token
+
 
 def test_whatsapp_and_messenger_webhooks_parse_messages_and_receipts(providers: Providers) -> None:
     from switchboard.core.config import get_settings
@@ -150,6 +171,40 @@ def test_whatsapp_and_messenger_webhooks_parse_messages_and_receipts(providers: 
     ]
     parsed = ms.parse_webhook(ctx, {"entry": [{"messaging": messaging}]})
     assert [(e.kind, e.sender, e.text) for e in parsed] == [("message", "7", "yo"), ("read", "7", None)]
+
+
+def test_tiktok_business_messaging_webhooks_parse(providers: Providers) -> None:
+    from switchboard.core.config import get_settings
+
+    tiktok = get_adapter(
+        ChannelType.TIKTOK, provider_settings(get_settings(), providers, "http://testserver")
+    )
+    assert tiktok is not None
+    ctx = _ctx({}, {})
+    parsed = []
+    for event in ("im_receive_msg", "im_send_msg"):
+        body, _ = providers.tiktok.message_event("hello", "conv-42", event=event)
+        parsed += tiktok.parse_webhook(ctx, json.loads(body))
+    content = {"conversation_id": "conv-42", "read": {"last_read_timestamp": 1700000000123}}
+    read = {"event": "im_mark_read_msg", "create_time": 1700000000, "content": json.dumps(content)}
+    parsed += tiktok.parse_webhook(ctx, read)
+    assert [(e.kind, e.sender, e.text, e.raw["thread_key"]) for e in parsed] == [
+        ("message", "conv-42", "hello", "conv-42"),  # replies go to the conversation
+        ("other", "conv-42", "hello", "conv-42"),  # our own send, echoed: not stored
+        ("read", "conv-42", None, "conv-42"),
+    ]
+    assert parsed[0].provider_message_id.startswith("ttm_")
+    assert parsed[2].occurred_at is not None
+    assert parsed[2].occurred_at.year == 2023
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [(40105, ErrorKind.NEEDS_ACTION), (40107, ErrorKind.NEEDS_ACTION), (40100, ErrorKind.TRANSIENT),
+     (51000, ErrorKind.TRANSIENT), (40002, ErrorKind.PERMANENT)],
+)  # fmt: skip
+def test_tiktok_return_codes_are_classified(code: int, kind: ErrorKind) -> None:
+    assert tiktok_error(code, "m").kind is kind
 
 
 @pytest.mark.parametrize(

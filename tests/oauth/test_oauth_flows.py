@@ -4,6 +4,7 @@ to the emulators on 127.0.0.1 (consent page fetched and its form submitted)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -70,21 +71,35 @@ def test_whatsapp_cloud_connects_the_number_and_subscribes_the_waba(
     assert "3010000000001" in providers.meta.subscribed_apps
 
 
-def test_tiktok_uses_pkce_and_stores_refreshable_tokens(
+def test_tiktok_business_account_connects_with_refreshable_tokens(
     web: Browser, oauth_client: TestClient, tenant: Tenant, providers: Providers
 ) -> None:
     web.login(tenant)
-    before = providers.tiktok.pkce_checked
     location = start(web, "tiktok", "TikTok DMs")
-    assert "code_challenge_method=S256" in location
-    assert "client_key=tt-client-key" in location
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith(providers.urls["tiktok"] + "/v2/auth/authorize/?")
+    assert query["client_key"] == ["tt-client-key"]
+    assert query["scope"] == ["user.info.basic,message.list.read,message.list.send,message.list.manage"]
+    assert "code_challenge" not in query  # the Business API token exchange takes no PKCE verifier
+    exchanges = providers.tiktok.requests.count("POST /tt_user/oauth2/token/")
     r = callback(web, consent(location))
     assert r.status_code == 303
-    web.post(r.headers["location"], {"choice": choices(web, r.headers["location"])[0]})
+    assert providers.tiktok.requests.count("POST /tt_user/oauth2/token/") == exchanges + 1
+    assert choices(web, r.headers["location"]) == [providers.tiktok.subject]
+    web.post(r.headers["location"], {"choice": providers.tiktok.subject})
     account = _connected(oauth_client, tenant, "TikTok DMs")
-    assert providers.tiktok.pkce_checked == before + 1
+    assert account["settings"]["business_id"] == providers.tiktok.subject
     assert account["settings"]["display_name"] == "Acme on TikTok"
     assert account["settings"]["refresh_token"].startswith("••")
+
+
+def test_tiktok_without_messaging_permission_is_refused(
+    web: Browser, oauth_client: TestClient, tenant: Tenant
+) -> None:
+    web.login(tenant)
+    r = callback(web, consent(start(web, "tiktok", "No DMs"), drop=("message.list.send",)))
+    assert r.status_code == 400
+    assert "message.list.send" in r.text
 
 
 def test_linkedin_uses_pkce_and_lists_administered_organizations(
@@ -201,7 +216,7 @@ def test_expired_flows_are_purged_with_their_secrets(web: Browser, tenant: Tenan
     from switchboard.oauth.tasks import purge_flows
 
     web.login(tenant)
-    start(web, "tiktok", "Abandoned")  # left at the consent page: its PKCE verifier is in the vault
+    start(web, "linkedin", "Abandoned")  # left at the consent page: its PKCE verifier is in the vault
 
     async def age(session: Any) -> None:
         await session.execute(update(OAuthState).values(expires_at=datetime.now(UTC) - timedelta(days=1)))

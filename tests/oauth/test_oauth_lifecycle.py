@@ -78,19 +78,14 @@ def test_tiktok_linkedin_webhooks_verified_and_forgeries_refused(
     connect(web, "linkedin", "LI hooks")
     tt = account_by_name(oauth_client, tenant.headers, "TT hooks")["id"]
     li = account_by_name(oauth_client, tenant.headers, "LI hooks")["id"]
-    body = json.dumps(
-        {
-            "client_key": "tt-client-key",
-            "event": "direct_message.receive",
-            "create_time": 1700000000,
-            "user_openid": "-000sandboxOpenId",
-            "content": json.dumps({"message_id": "ttm_1", "from_user_id": "u1", "text": "hi"}),
-        }
-    ).encode()
+    body, headers = providers.tiktok.message_event("hi", conversation_id="conv-42")
     ts = str(int(time.time()))
     sig = hmac.new(b"tt-client-secret", ts.encode() + b"." + body, hashlib.sha256).hexdigest()
+    assert headers["TikTok-Signature"].startswith("t=")
     assert _signed_account_hook(oauth_client, tt, body, {"TikTok-Signature": f"t={ts},s={sig}"}) == 200
     assert _signed_account_hook(oauth_client, tt, body, {"TikTok-Signature": f"t={ts},s={'0' * 64}"}) == 401
+    echo, echo_headers = providers.tiktok.message_event("our reply", "conv-42", event="im_send_msg")
+    assert _signed_account_hook(oauth_client, tt, echo, echo_headers) == 200
     li_body = json.dumps(
         {"notifications": [{"action": "COMMENT", "id": "n1", "actor": "urn:li:person:x"}]}
     ).encode()
