@@ -2,6 +2,8 @@
 
 connect checks the app and registers our webhook with a generated secret; delivery and open
 receipts come back signed `X-ShrinkIt-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+No public API of a push product of that name exists: this is our assumed contract, written down
+in docs/connections.md ("Wire formats and their sources").
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """WhatsApp Lite gateway: pairing sessions (QR), health, webhooks and sends.
 
-See switchboard/sandbox/whatsapp_lite.py for the wire format the gateway speaks.
+AppGain publishes no API for QR pairing, session status or signed webhooks, so this speaks an
+assumed contract, written down in switchboard/sandbox/whatsapp_lite.py and in docs/connections.md
+("Wire formats and their sources"), which also lists what AppGain does document.
 """
 
 from __future__ import annotations

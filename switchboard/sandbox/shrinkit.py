@@ -1,4 +1,5 @@
-"""Sandbox ShrinkIt push service: apps, webhook registration, notifications, signed receipts.
+"""Sandbox ShrinkIt push service: apps, webhook registration, notifications, signed receipts, in
+our assumed contract (no public ShrinkIt Push API exists; see docs/connections.md).
 
 An app is created on first use with the API key it is called with (so a newcomer can connect
 offline); `revoke` makes the key answer 401.

@@ -1,6 +1,7 @@
 """Sandbox WhatsApp Lite pairing provider.
 
-Wire format (Switchboard's WhatsApp Lite gateway, JSON over HTTPS):
+Assumed wire format (AppGain documents no pairing/session/webhook API; see docs/connections.md),
+JSON over HTTPS:
 - POST /sessions {"sender_id", "phone_number"} -> 201 {"session_id", "qr_payload", "session_token",
   "status": "pending", "expires_in"}
 - GET /sessions/{id} or GET /session (Authorization: Bearer <session_token>) -> {"session_id", "status":
