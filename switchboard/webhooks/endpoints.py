@@ -74,6 +74,19 @@ async def twilio_sms(request: Request) -> Response:
     return Response("<Response/>", media_type="text/xml")
 
 
+@router.post("/tiktok")
+async def tiktok_events(request: Request) -> Response:
+    """The platform TikTok app's webhook (one callback URL per app): routed by `user_openid`."""
+    body = await request.body()
+    try:
+        new = await webhooks.ingest_app(_rt(request), "tiktok", dict(request.headers), body)
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    if new:
+        schedule_parse()
+    return Response(_OK, media_type="application/json")
+
+
 @router.post("/{channel_account_id}")
 async def account_webhook(channel_account_id: uuid.UUID, request: Request) -> Response:
     """One channel account's webhook, verified the provider's way (secret token, HMAC, ...)."""

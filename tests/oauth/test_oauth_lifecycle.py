@@ -12,9 +12,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from switchboard.webhooks.service import process_pending
 from tests.support.oauth_env import META_APP_SECRET, Providers, account_by_name, connect
 from tests.support.tenants import Tenant
 from tests.support.web import Browser, allow_byom
+from tests.support.webhook_rows import events, inbound
 
 
 def _test_connection(client: TestClient, tenant: Tenant, account_id: str) -> dict[str, Any]:
@@ -92,6 +94,34 @@ def test_tiktok_linkedin_webhooks_verified_and_forgeries_refused(
     li_sig = hmac.new(b"li-client-secret", li_body, hashlib.sha256).hexdigest()
     assert _signed_account_hook(oauth_client, li, li_body, {"X-LI-Signature": li_sig}) == 200
     assert _signed_account_hook(oauth_client, li, li_body, {}) == 401
+
+
+def test_tiktok_app_webhook_is_routed_by_the_business_open_id(
+    web: Browser, oauth_client: TestClient, tenant: Tenant, providers: Providers, db: Any
+) -> None:
+    """TikTok calls one URL per developer app: /webhooks/tiktok verifies with the app secret and
+    stores the event on the account connected with the payload's user_openid."""
+    web.login(tenant)
+    connect(web, "tiktok", "TT app hook")
+    account = account_by_name(oauth_client, tenant.headers, "TT app hook")
+    url = f"/rest/v1/channel_accounts/{account['id']}"
+    assert oauth_client.patch(url, json={"is_active": True}, headers=tenant.headers).status_code == 200
+    body, headers = providers.tiktok.message_event("hello via the app webhook", conversation_id="conv-7")
+    assert oauth_client.post("/webhooks/tiktok", content=body, headers=headers).status_code == 200
+    assert oauth_client.post("/webhooks/tiktok", content=body, headers=headers).status_code == 200  # replay
+    forged = oauth_client.post("/webhooks/tiktok", content=body, headers={"TikTok-Signature": "t=1,s=00"})
+    assert forged.status_code == 401
+    stranger = json.loads(body) | {"user_openid": "someone-not-connected"}
+    stray = json.dumps(stranger).encode()
+    ack = oauth_client.post(
+        "/webhooks/tiktok", content=stray, headers={"TikTok-Signature": providers.tiktok.sign(stray)}
+    )
+    assert ack.status_code == 200  # signed by our app: acknowledged so TikTok does not retry, not stored
+    [event] = events(db)
+    assert str(event.channel_account_id) == account["id"]
+    db.run(process_pending)
+    [message] = inbound(db)
+    assert (message.text, message.thread_key) == ("hello via the app webhook", "conv-7")
 
 
 def test_expired_facebook_token_disconnects_and_reconnect_restores(
