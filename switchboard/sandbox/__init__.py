@@ -78,6 +78,12 @@ def _rbm() -> Any:
     return RbmSandbox()
 
 
+def _twilio() -> Any:
+    from switchboard.sandbox.twilio import TwilioSandbox
+
+    return TwilioSandbox()
+
+
 # name -> factory of an object with an ASGI `.app` (the emulator keeps its state on that object)
 SANDBOXES: dict[str, Callable[[], Any]] = {
     "meta": _meta,
@@ -89,17 +95,23 @@ SANDBOXES: dict[str, Callable[[], Any]] = {
     "push": _push,
     "shrinkit": _shrinkit,
     "rbm": _rbm,
+    "twilio": _twilio,
 }
 
 
 def mount_sandboxes(app: FastAPI) -> None:
-    """Mount every emulator under /sandbox/<name>; app.state.sandboxes keeps them for inspection."""
+    """Mount every emulator under /sandbox/<name>; app.state.sandboxes keeps them for inspection.
+    An emulator with `configure(settings)` gets the app's settings (e.g. the public base URL of the
+    webhooks it calls)."""
     app.state.sandboxes = {}
+    settings = app.state.settings
     for name, factory in SANDBOXES.items():
         emulator = factory()
+        configure = getattr(emulator, "configure", None)
+        if configure is not None:
+            configure(settings)
         app.state.sandboxes[name] = emulator
         app.mount(f"/sandbox/{name}", emulator.app, name=f"sandbox-{name}")
-    settings = app.state.settings
     if settings.sandbox_mail:
         from switchboard.sandbox.mail import MailSandbox
 
