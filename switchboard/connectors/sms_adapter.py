@@ -17,7 +17,7 @@ from switchboard.connectors.adapter import (
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
-from switchboard.connectors.http import json_or_empty, kind_for_status, request
+from switchboard.connectors.http import base_url, json_or_empty, kind_for_status, request
 
 
 def _credentials(ctx: AccountContext) -> tuple[str, str]:
@@ -32,7 +32,7 @@ def _credentials(ctx: AccountContext) -> tuple[str, str]:
 class SmsAdapter:
     def __init__(self, settings: Any) -> None:
         self.settings = settings
-        self.base = str(settings.twilio_base_url).rstrip("/")
+        self.base = base_url(settings, "twilio")
 
     async def check_health(self, ctx: AccountContext) -> HealthResult:
         """The credentials work and the number is still on the account."""
@@ -46,8 +46,11 @@ class SmsAdapter:
         if response.status_code != 200:
             body = json_or_empty(response)
             kind = kind_for_status(response.status_code)
+            said = f"{body.get('message') or f'HTTP {response.status_code}'} (error {body.get('code')})"
             raise ProviderError(
-                f"Twilio: {body.get('message') or f'HTTP {response.status_code}'} (error {body.get('code')})",
+                f"Twilio rejected the Account SID and auth token: {said}"
+                if response.status_code == 401
+                else f"Twilio: {said}",
                 kind=kind,
                 code="token_revoked" if kind is ErrorKind.NEEDS_ACTION else str(body.get("code") or ""),
                 status=response.status_code,

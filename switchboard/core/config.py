@@ -51,8 +51,10 @@ class Settings(BaseSettings):
     ses_access_key_id: str = ""
     ses_secret_access_key: str = ""
     dmarc_rua: str = ""
-    # Voice (Twilio): REST API and TrustHub bases, and the sandbox's customer profile review delay.
-    twilio_base_url: str = "https://api.twilio.com"
+    # Twilio: REST API (2010-04-01) base for the SMS channel, the SMS numbers and voice; empty means the
+    # in-process sandbox (/sandbox/twilio) in sandbox mode and https://api.twilio.com in live mode.
+    # TrustHub base and the sandbox's customer profile review delay (voice).
+    twilio_base_url: str = ""
     twilio_trusthub_base_url: str = "https://trusthub.twilio.com"
     twilio_timeout: float = 10.0
     twilio_customer_profile_policy_sid: str = "RNdfbf3fae0e1107f8aded0e7cead80bf5"

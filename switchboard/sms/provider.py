@@ -5,7 +5,7 @@ brand and campaign registration, hosted (ported-in) numbers and plain sends.
 AccountSid:AuthToken, JSON answers, errors as ``{code, message, more_info, status}``) with the
 platform's own account to five configurable bases: the 2010-04-01 API (numbers, messages),
 Messaging (A2P brands, services, campaigns), TrustHub (the brand's business profile), Pricing and
-Numbers v2 (hosted number orders). Tests run it against tests/emulators/twilio_sms.py.
+Numbers v2 (hosted number orders). Tests run it against the Twilio sandbox (switchboard/sandbox/twilio.py).
 
 ``SandboxSmsProvider`` calls nothing and keeps no state, so the web process and the worker agree:
 its inventory is made of fictional 555-01xx numbers, and the outcome of a registration is decided
@@ -34,7 +34,7 @@ from urllib.parse import quote
 import httpx2
 
 from switchboard.connectors.adapter import ErrorKind, ProviderError
-from switchboard.connectors.http import json_or_empty, kind_for_status, request
+from switchboard.connectors.http import base_url, json_or_empty, kind_for_status, request
 from switchboard.core.config import Settings
 from switchboard.sms.compliance import EntityType, SmsBrand, SmsCampaign
 
@@ -290,7 +290,7 @@ class TwilioSmsProvider:
         return cls(
             account_sid=settings.twilio_account_sid,
             auth_token=settings.twilio_auth_token,
-            api_base_url=settings.twilio_base_url,
+            api_base_url=base_url(settings, "twilio"),
             messaging_base_url=settings.twilio_messaging_base_url,
             trusthub_base_url=settings.twilio_trusthub_base_url,
             pricing_base_url=settings.twilio_pricing_base_url,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from switchboard.connectors.base import E164
+from switchboard.connectors.http import base_url
 from switchboard.core import audit
 from switchboard.core.config import Settings
 from switchboard.core.errors import (
@@ -104,7 +105,7 @@ class TwilioSetupService:
             s = self.settings
             self._provider = build_voice_provider(
                 s.provider_mode,
-                base_url=s.twilio_base_url,
+                base_url=base_url(s, "twilio"),
                 trusthub_base_url=s.twilio_trusthub_base_url,
                 policy_sid=s.twilio_customer_profile_policy_sid,
                 timeout=s.twilio_timeout,
