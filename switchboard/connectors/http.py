@@ -66,3 +66,22 @@ def json_or_empty(response: httpx2.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+# The health service prefixes "reauthorization required: " to messages of errors with these codes.
+REAUTH_CODE = "reauthorization_required"
+TOKEN_EXPIRED = "token_expired"
+
+
+def reauth(message: str, code: str = REAUTH_CODE, status: int | None = None) -> ProviderError:
+    return ProviderError(message, kind=ErrorKind.NEEDS_ACTION, code=code, status=status)
+
+
+def status_error(
+    resp: httpx2.Response, message: str, code: str = "", reauth_code: str = REAUTH_CODE
+) -> ProviderError:
+    """Classify by HTTP status when the provider's body says nothing more useful."""
+    kind = kind_for_status(resp.status_code)
+    if kind is ErrorKind.NEEDS_ACTION:
+        return reauth(message, reauth_code, resp.status_code)
+    return ProviderError(message, kind=kind, code=code or str(resp.status_code), status=resp.status_code)

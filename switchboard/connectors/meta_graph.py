@@ -13,7 +13,6 @@ import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from switchboard.connectors._http import TOKEN_EXPIRED, json_body, reauth, request
 from switchboard.connectors.adapter import (
     AccountContext,
     ErrorKind,
@@ -24,6 +23,7 @@ from switchboard.connectors.adapter import (
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
+from switchboard.connectors.http import TOKEN_EXPIRED, json_or_empty, reauth, request
 from switchboard.core.config import Settings
 from switchboard.oauth.providers import MetaConfig, meta
 
@@ -62,7 +62,7 @@ class GraphClient:
         resp = await request(
             method, f"{self.cfg.graph_url}/{path.lstrip('/')}", params=params, json=json, headers=headers
         )
-        body = json_body(resp)
+        body = json_or_empty(resp)
         if resp.status_code >= 400 or "error" in body:
             raise graph_error(resp.status_code, body)
         return body

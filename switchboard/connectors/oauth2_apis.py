@@ -18,7 +18,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from switchboard.connectors._http import json_body, reauth, request, status_error
 from switchboard.connectors.adapter import (
     AccountContext,
     ErrorKind,
@@ -29,6 +28,7 @@ from switchboard.connectors.adapter import (
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
+from switchboard.connectors.http import json_or_empty, reauth, request, status_error
 from switchboard.core.config import Settings
 from switchboard.oauth.providers import OAuthEndpoints, linkedin, tiktok
 
@@ -49,7 +49,7 @@ async def token_request(ep: OAuthEndpoints, client_param: str, data: dict[str, s
     resp = await request(
         "POST", ep.token_url, data={client_param: ep.client_id, "client_secret": ep.client_secret, **data}
     )
-    body = json_body(resp)
+    body = json_or_empty(resp)
     if resp.status_code >= 500:
         raise ProviderError(
             "The provider's token endpoint failed.", kind=ErrorKind.TRANSIENT, code=str(resp.status_code)
@@ -145,7 +145,7 @@ class TikTokAdapter(_RefreshingAdapter):
         url = path if path.startswith("http") else f"{self.ep.api_url}{path}"
         headers = {"Access-Token": token} if token else {}
         resp = await request(method, url, json=body, params=params, headers=headers)
-        answer = json_body(resp)
+        answer = json_or_empty(resp)
         code = answer.get("code")
         if resp.status_code >= 400 and not isinstance(code, int):
             raise status_error(resp, f"TikTok answered HTTP {resp.status_code}")
@@ -274,7 +274,7 @@ class LinkedInAdapter(_RefreshingAdapter):
 
     async def get(self, path: str, token: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         resp = await request("GET", f"{self.ep.api_url}{path}", params=params, headers=self.headers(token))
-        body = json_body(resp)
+        body = json_or_empty(resp)
         if resp.status_code >= 400:
             raise status_error(
                 resp,

@@ -17,7 +17,7 @@ from switchboard.connectors.adapter import (
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
-from switchboard.connectors.http import base_url, json_or_empty, kind_for_status, request
+from switchboard.connectors.http import base_url, json_or_empty, request, status_error
 
 HMAC_HEADER = "x-shopify-hmac-sha256"
 ID_HEADER = "x-shopify-webhook-id"
@@ -51,12 +51,8 @@ class ShopifyAdapter:
         )
         data = json_or_empty(response)
         if response.status_code != 200:
-            kind = kind_for_status(response.status_code)
-            message = str(data.get("errors") or f"HTTP {response.status_code}")
-            code = "token_revoked" if kind is ErrorKind.NEEDS_ACTION else f"shopify_{response.status_code}"
-            raise ProviderError(
-                f"Shopify shop.json: {message}", kind=kind, code=code, status=response.status_code
-            )
+            message = f"Shopify shop.json: {data.get('errors') or f'HTTP {response.status_code}'}"
+            raise status_error(response, message, f"shopify_{response.status_code}", "token_revoked")
         shop = data.get("shop") or {}
         return HealthResult(ok=True, details={"shop": shop.get("myshopify_domain"), "name": shop.get("name")})
 

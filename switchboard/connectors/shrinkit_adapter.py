@@ -23,7 +23,7 @@ from switchboard.connectors.adapter import (
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
-from switchboard.connectors.http import base_url, json_or_empty, kind_for_status, request
+from switchboard.connectors.http import base_url, json_or_empty, request, status_error
 
 SIGNATURE_HEADER = "x-shrinkit-signature"
 
@@ -49,15 +49,8 @@ class ShrinkItAdapter:
         )
         data = json_or_empty(response)
         if response.status_code >= 400:
-            kind = kind_for_status(response.status_code)
-            raise ProviderError(
-                f"ShrinkIt: {data.get('error') or f'HTTP {response.status_code}'}",
-                kind=kind,
-                code="token_revoked"
-                if kind is ErrorKind.NEEDS_ACTION
-                else f"shrinkit_{response.status_code}",
-                status=response.status_code,
-            )
+            message = f"ShrinkIt: {data.get('error') or f'HTTP {response.status_code}'}"
+            raise status_error(response, message, f"shrinkit_{response.status_code}", "token_revoked")
         return data
 
     async def check_health(self, ctx: AccountContext) -> HealthResult:

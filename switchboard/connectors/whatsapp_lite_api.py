@@ -12,7 +12,6 @@ import hmac
 from datetime import UTC, datetime
 from typing import Any
 
-from switchboard.connectors._http import json_body, reauth, request, status_error
 from switchboard.connectors.adapter import (
     AccountContext,
     ErrorKind,
@@ -23,6 +22,7 @@ from switchboard.connectors.adapter import (
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
+from switchboard.connectors.http import json_or_empty, reauth, request, status_error
 from switchboard.core.config import Settings
 from switchboard.oauth.providers import whatsapp_lite_url
 
@@ -37,7 +37,7 @@ class WhatsAppLiteAdapter:
         resp = await request(
             "POST", f"{self.base}/sessions", json={"sender_id": sender_id, "phone_number": phone_number}
         )
-        body = json_body(resp)
+        body = json_or_empty(resp)
         if resp.status_code >= 400 or not body.get("session_id"):
             raise status_error(
                 resp, str((body.get("error") or {}).get("message") or "The gateway refused to start pairing")
@@ -48,7 +48,7 @@ class WhatsAppLiteAdapter:
         resp = await request(
             "GET", f"{self.base}/session", headers={"Authorization": f"Bearer {session_token}"}
         )
-        body = json_body(resp)
+        body = json_or_empty(resp)
         if resp.status_code == 401:
             raise reauth(REPAIR, status=401)
         if resp.status_code >= 400:
@@ -97,7 +97,7 @@ class WhatsAppLiteAdapter:
             json={"to": to, "type": "text", "text": {"body": str(body.get("text", ""))}},
             headers={"Authorization": f"Bearer {self._token(ctx)}"},
         )
-        data = json_body(resp)
+        data = json_or_empty(resp)
         if resp.status_code >= 400:
             raise status_error(
                 resp, str((data.get("error") or {}).get("message") or "The gateway refused the message")
