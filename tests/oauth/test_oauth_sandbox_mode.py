@@ -5,64 +5,26 @@ connect Messenger and pair WhatsApp Lite offline."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx2 as httpx
-import pytest
-import uvicorn
 
-from switchboard.app import create_app
-from switchboard.core.config import Settings
 from tests.support.oauth_env import consent
+from tests.support.sandbox_server import SandboxServer, login, sandbox_server  # noqa: F401
 from tests.support.tenants import Tenant
 from tests.support.web import allow_byom, csrf_from
 
 
-@pytest.fixture(scope="module")
-def sandbox_server(db: Any, settings: Settings) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    app = create_app(settings.model_copy(update={"provider_mode": "sandbox", "public_base_url": url}))
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive(), "server stopped"
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
-
-
-def _login(base: str, who: Tenant) -> httpx.Client:
-    c = httpx.Client(base_url=base, timeout=15)
-    token = csrf_from(c.get("/login").text)
-    r = c.post(
-        "/login", data={"email": who.email, "password": who.password, "csrf_token": token, "next": "/"}
-    )
-    assert r.status_code == 303
-    return c
-
-
 def test_messenger_and_whatsapp_lite_connect_offline_in_sandbox_mode(
-    sandbox_server: str, tenant: Tenant, db: Any
+    sandbox_server: SandboxServer, tenant: Tenant, db: Any
 ) -> None:
+    base = sandbox_server.url
     allow_byom(db, tenant.organization_id)
-    browser = _login(sandbox_server, tenant)
+    browser = login(base, tenant)
     csrf = csrf_from(browser.get("/settings/channels/new/messenger").text)
     r = browser.post("/oauth/messenger/start", data={"csrf_token": csrf, "name": "Sandbox FB"})
     assert r.status_code == 303
-    assert r.headers["location"].startswith(f"{sandbox_server}/sandbox/meta/v21.0/dialog/oauth?")
+    assert r.headers["location"].startswith(f"{base}/sandbox/meta/v21.0/dialog/oauth?")
     r = browser.get(consent(r.headers["location"]))
     assert r.status_code == 303, r.text
     select_url = r.headers["location"]
@@ -87,7 +49,7 @@ def test_messenger_and_whatsapp_lite_connect_offline_in_sandbox_mode(
     status = browser.get(r.headers["location"] + "/status").json()
     assert status["status"] == "paired"
 
-    api = httpx.get(f"{sandbox_server}/rest/v1/channel_accounts", headers=tenant.headers).json()["items"]
+    api = httpx.get(f"{base}/rest/v1/channel_accounts", headers=tenant.headers).json()["items"]
     assert {a["name"]: a["connection_status"] for a in api} == {
         "Sandbox FB": "connected",
         "Sandbox Lite": "connected",
