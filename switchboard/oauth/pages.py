@@ -233,6 +233,17 @@ async def select(
 # --- WhatsApp Cloud: manual entry with a system-user token ---------------------------------------
 
 
+def _sandbox_meta(request: Request) -> dict[str, str] | None:
+    """In sandbox mode, against the in-process Meta emulator: the system-user token, WABA and phone
+    number it knows, so manual entry can be tried offline (a newcomer has no Meta system user)."""
+    settings = _settings(request)
+    meta = getattr(request.app.state, "sandboxes", {}).get("meta")
+    if settings.provider_mode != "sandbox" or settings.meta_base_url or meta is None:
+        return None
+    waba, numbers = next(iter(meta.phone_numbers.items()))
+    return {"access_token": meta.system_user_token, "waba_id": waba, "phone_number_id": numbers[0]["id"]}
+
+
 def _manual_page(
     request: Request,
     values: dict[str, str] | None = None,
@@ -242,7 +253,7 @@ def _manual_page(
     return render(
         request,
         "oauth/manual.html",
-        {"values": values or {}, "errors": errors or {}},
+        {"values": values or {}, "errors": errors or {}, "sandbox_meta": _sandbox_meta(request)},
         status_code=status_code,
     )
 

@@ -1,4 +1,5 @@
-"""Small shared pieces of the provider emulators: the labelled HTML page, redirects, PKCE."""
+"""Small shared pieces of the provider emulators: the labelled HTML page, redirects, PKCE, and
+posting a customer's message back to the platform as the provider's webhook."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import hashlib
 import html
 import secrets
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
+import httpx2
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 
 def page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
@@ -78,3 +83,88 @@ class Token:
 
     def valid(self) -> bool:
         return not self.revoked and (self.expires_at is None or self.expires_at > time.time())
+
+
+# --- "A customer writes": the emulators' pages post provider-shaped webhooks back to the platform --
+
+
+class Refused(Exception):
+    """A simulation the emulator cannot carry out; `field` names the input at fault."""
+
+    def __init__(self, status: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.field, self.message = status, field, message
+
+
+class Platform:
+    """Where an in-app emulator sends its webhooks: the platform's public base URL, learnt through
+    `configure(settings)` when the app mounts it. Only URLs under it are ever called, so nothing
+    leaves the machine."""
+
+    def __init__(self) -> None:
+        self.url = ""
+
+    def configure(self, settings: Any) -> None:
+        self.url = str(settings.public_base_url).rstrip("/")
+
+    def webhook(self, path: str) -> str:
+        if not self.url:
+            raise Refused(409, "platform", "This emulator is not mounted in a Switchboard app.")
+        return f"{self.url}/webhooks/{path.lstrip('/')}"
+
+    def channel_webhook(self, channel_id: str) -> str:
+        """The per-channel webhook URL (`/webhooks/<channel id>`) a provider console would be given."""
+        try:
+            return self.webhook(str(uuid.UUID(channel_id)))
+        except ValueError:
+            raise Refused(
+                422, "channel_id", "channel_id must be the channel's id, as in /settings/channels/<id>/edit."
+            ) from None
+
+    def owns(self, url: str) -> bool:
+        return bool(self.url) and url.startswith(self.url + "/")
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """POST a webhook to the platform; the answer's status code."""
+        if not self.owns(url):
+            raise Refused(409, "url", "Webhooks only go to this Switchboard's own address.")
+        try:
+            async with httpx2.AsyncClient(timeout=10) as client:
+                response = await client.post(url, content=body, headers=headers)
+        except httpx2.HTTPError as exc:
+            raise Refused(502, "url", f"The platform could not be reached: {exc}") from exc
+        return response.status_code
+
+
+async def simulate(
+    request: Request,
+    title: str,
+    names: tuple[str, ...],
+    action: Callable[[dict[str, str]], Awaitable[tuple[int, dict[str, Any]]]],
+) -> Response:
+    """Run a "customer writes" action from a page's form or a JSON object (the named fields,
+    stripped). `action` posts the webhook and returns (the platform's status, details to show).
+    A form gets a labelled page back, JSON gets `{"delivered", "webhook_status", ...}`."""
+    as_json = request.headers.get("content-type", "").startswith("application/json")
+    try:
+        try:
+            data = await request.json() if as_json else dict(await request.form())
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise Refused(400, "body", "Send a JSON object or a form.")
+        status, details = await action({n: str(data.get(n) or "").strip() for n in names})
+    except Refused as exc:
+        if as_json:
+            return JSONResponse({"delivered": False, "error": exc.message, "field": exc.field}, exc.status)
+        return page(title, f'<p>{esc(exc.message)}</p><p><a href="./">Back</a></p>', exc.status)
+    ok = 200 <= status < 300
+    if as_json:
+        return JSONResponse({"delivered": ok, "webhook_status": status, **details}, 200 if ok else 502)
+    outcome = "Delivered" if ok else "Refused"
+    return page(
+        title,
+        f'<p data-testid="delivered">{outcome}: the platform answered {status}.</p>'
+        '<p><a href="./">Back</a></p>',
+        200 if ok else 502,
+    )

@@ -1,5 +1,10 @@
 """Sandbox Meta: the Facebook Login dialog and the Graph API calls Switchboard makes.
 
+Its page (`/`) lists the sandbox's Pages, Instagram accounts, WhatsApp numbers and the system-user
+token for WhatsApp Cloud manual entry. `POST /simulate/message` (form or JSON `{to, from, text}`,
+`to` a Page, Instagram account or phone number id) is a customer writing: the Messenger, Instagram
+or WhatsApp webhook, signed with the app secret, goes to the platform's /webhooks/meta.
+
 Wire format per PROVIDERS.md section 4 (login dialog, code exchange, fb_exchange_token, pages,
 WABA/phone numbers, subscribed_apps, messages). Errors use Graph's shape
 `{"error": {"message", "type": "OAuthException", "code", "error_subcode", "fbtrace_id"}}`.
@@ -22,7 +27,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from switchboard.oauth.providers import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from switchboard.sandbox._kit import Grant, Token, bearer, esc, hidden, page, redirect_with, token
+from switchboard.sandbox._kit import (
+    Grant,
+    Platform,
+    Refused,
+    Token,
+    bearer,
+    esc,
+    hidden,
+    page,
+    redirect_with,
+    simulate,
+    token,
+)
+
+# Who writes in, by default: a Page-scoped id, an Instagram-scoped id, a WhatsApp number.
+_PSID, _IGSID, _WA_ID = "7000000000000001", "7100000000000001", "14155550199"
 
 SCOPE_LABELS = {
     "pages_show_list": "Show a list of the Pages you manage",
@@ -93,9 +113,17 @@ class MetaSandbox:
         self.subscribed_apps: set[str] = set()
         self.sent: list[dict[str, Any]] = []
         self.requests: list[str] = []
+        self.platform = Platform()
         self.app = Starlette(
-            routes=[Route("/{path:path}", self._dispatch, methods=["GET", "POST", "DELETE"])]
+            routes=[
+                Route("/", self.index),
+                Route("/simulate/message", self.simulate_message, methods=["POST"]),
+                Route("/{path:path}", self._dispatch, methods=["GET", "POST", "DELETE"]),
+            ]
         )
+
+    def configure(self, settings: Any) -> None:
+        self.platform.configure(settings)
 
     # --- test controls -------------------------------------------------------------------------
 
@@ -112,6 +140,99 @@ class MetaSandbox:
     def sign(self, body: bytes, secret: str | None = None) -> str:
         digest = hmac.new((secret or self.app_secret).encode(), body, hashlib.sha256).hexdigest()
         return f"sha256={digest}"
+
+    # --- the sandbox's own page: what exists, and a customer writing -----------------------------
+
+    async def index(self, request: Request) -> Response:
+        def write_form(target: str, sender: str) -> str:
+            return (
+                f'<form method="post" action="simulate/message">{hidden("to", target)}'
+                f'<input name="from" value="{esc(sender)}" aria-label="Customer id"> '
+                '<input name="text" placeholder="Message" aria-label="Message" required> '
+                "<button>Write as a customer</button></form>"
+            )
+
+        pages = "".join(
+            f"<li>Page <b>{esc(p.name)}</b> <code>{esc(p.id)}</code>{write_form(p.id, _PSID)}</li>"
+            for p in self.pages
+        ) + "".join(
+            f"<li>Instagram <b>@{esc(p.ig_username)}</b> <code>{esc(p.ig_id)}</code>"
+            f"{write_form(p.ig_id, _IGSID)}</li>"
+            for p in self.pages
+            if p.ig_id
+        )
+        numbers = "".join(
+            f"<li>WABA <code>{esc(waba)}</code>, number {esc(n['display_phone_number'])} "
+            f"({esc(n['verified_name'])}), phone number ID <code>{esc(n['id'])}</code>"
+            f"{write_form(n['id'], _WA_ID)}</li>"
+            for waba, nums in self.phone_numbers.items()
+            for n in nums
+        )
+        first_waba = next(iter(self.phone_numbers), "")
+        first_phone = self.phone_numbers[first_waba][0]["id"] if first_waba else ""
+        manual = (
+            '<h2 style="font-size:1.1em">WhatsApp Cloud manual entry</h2>'
+            '<p data-testid="sandbox-meta-manual">System-user access token '
+            f"<code>{esc(self.system_user_token)}</code>"
+            f", WhatsApp Business Account ID <code>{esc(first_waba)}</code>, phone number ID "
+            f"<code>{esc(first_phone)}</code>.</p>"
+        )
+        body = (
+            f"<p>Facebook Login signs you in as {esc(self.user_name)}. Connect a channel, switch it on, "
+            "then write to it here; the webhook goes to this Switchboard's /webhooks/meta.</p>"
+            f'<h2 style="font-size:1.1em">Pages and Instagram accounts</h2><ul>{pages}</ul>'
+            f'<h2 style="font-size:1.1em">WhatsApp numbers</h2><ul>{numbers}</ul>{manual}'
+        )
+        return page("Sandbox Meta", body)
+
+    async def simulate_message(self, request: Request) -> Response:
+        """A customer writes to a Page, an Instagram account or a WhatsApp number."""
+
+        async def write(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            if not fields["text"]:
+                raise Refused(422, "text", "text is required.")
+            payload, message_id = self.inbound_message(fields["to"], fields["text"], fields["from"])
+            body = json.dumps(payload).encode()
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": self.sign(body)}
+            status = await self.platform.post(self.platform.webhook("meta"), body, headers)
+            return status, {"object": payload["object"], "message_id": message_id}
+
+        return await simulate(request, "Sandbox Meta", ("to", "from", "text"), write)
+
+    def inbound_message(self, to: str, text: str, sender: str = "") -> tuple[dict[str, Any], str]:
+        """(webhook payload, message id) of a customer's text to a Page, Instagram account or number."""
+        now = time.time()
+        for p in self.pages:
+            if to in (p.id, p.ig_id):
+                mid = "m_" + secrets.token_hex(12)
+                item = {
+                    "sender": {"id": sender or (_PSID if to == p.id else _IGSID)},
+                    "recipient": {"id": to},
+                    "timestamp": int(now * 1000),
+                    "message": {"mid": mid, "text": text},
+                }
+                entry = {"id": to, "time": int(now * 1000), "messaging": [item]}
+                return {"object": "page" if to == p.id else "instagram", "entry": [entry]}, mid
+        for waba, nums in self.phone_numbers.items():
+            for n in nums:
+                if n["id"] == to:
+                    wamid = "wamid." + secrets.token_hex(12)
+                    wa_id = (sender or _WA_ID).lstrip("+")
+                    display = "".join(c for c in n["display_phone_number"] if c.isdigit())
+                    value = {
+                        "messaging_product": "whatsapp",
+                        "metadata": {"display_phone_number": display, "phone_number_id": n["id"]},
+                        "contacts": [{"profile": {"name": "Sandbox Customer"}, "wa_id": wa_id}],
+                        "messages": [
+                            {"from": wa_id, "id": wamid, "timestamp": str(int(now)), "type": "text",
+                             "text": {"body": text}}
+                        ],
+                    }  # fmt: skip
+                    entry = {"id": waba, "changes": [{"field": "messages", "value": value}]}
+                    return {"object": "whatsapp_business_account", "entry": [entry]}, wamid
+        raise Refused(
+            404, "to", f"{to!r} is not a Page, Instagram account or phone number id of this sandbox."
+        )
 
     # --- routing -------------------------------------------------------------------------------
 

@@ -2,7 +2,11 @@
 /open_api/v1.3 token, refresh, Business Account and Business Messaging endpoints, and signed
 Business Messaging webhooks. Answers use the Business API envelope `{code, message, request_id,
 data}` with HTTP 200 for errors too, as TikTok does. Token lifetimes are attributes tests can
-shorten."""
+shorten.
+
+`POST /simulate/message` (the form on `/`, or JSON `{text, conversation_id}`) is a TikTok user
+writing to the Business Account: a signed `im_receive_msg` goes to the platform's app webhook
+(/webhooks/tiktok), which routes it by `user_openid`."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from switchboard.oauth.providers import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from switchboard.sandbox._kit import Token, token
+from switchboard.sandbox._kit import Platform, Refused, Token, esc, page, simulate, token
 from switchboard.sandbox._oauth2 import OAuth2Sandbox
 
 API = "/open_api/v1.3"
@@ -41,8 +45,11 @@ class TikTokSandbox(OAuth2Sandbox):
         self.display_name = "Acme on TikTok"
         self.username = "acme"
         self.sent: list[dict[str, Any]] = []
+        self.platform = Platform()
         self.app = Starlette(
             routes=[
+                Route("/", self.index),
+                Route("/simulate/message", self.simulate_message, methods=["POST"]),
                 Route("/v2/auth/authorize/", self.authorize, methods=["GET", "POST"]),
                 Route(f"{API}/tt_user/oauth2/token/", self.exchange, methods=["POST"]),
                 Route(f"{API}/tt_user/oauth2/refresh_token/", self.refresh, methods=["POST"]),
@@ -50,6 +57,38 @@ class TikTokSandbox(OAuth2Sandbox):
                 Route(f"{API}/business/message/send/", self.send, methods=["POST"]),
             ]
         )
+
+    def configure(self, settings: Any) -> None:
+        self.platform.configure(settings)
+
+    # --- the sandbox's own page: a TikTok user writes to the Business Account
+    async def index(self, request: Request) -> Response:
+        body = (
+            f"<p>Consent connects the Business Account <b>@{esc(self.username)}</b> "
+            f"(<code>{esc(self.subject)}</code>). Switch the channel on, then write to it as a TikTok user; "
+            "the webhook goes to this Switchboard's /webhooks/tiktok.</p>"
+            '<form method="post" action="simulate/message">'
+            '<input name="conversation_id" value="sandbox-conversation-1" aria-label="Conversation id"> '
+            '<input name="text" placeholder="Message" aria-label="Message" required> '
+            "<button>Write as a TikTok user</button></form>"
+        )
+        return page(self.title, body)
+
+    async def simulate_message(self, request: Request) -> Response:
+        async def write(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            if not fields["text"] or len(fields["text"]) > 6000:
+                raise Refused(422, "text", "text is required (at most 6,000 characters).")
+            body, headers = self.message_event(
+                fields["text"], fields["conversation_id"] or "sandbox-conversation-1"
+            )
+            status = await self.platform.post(self.platform.webhook("tiktok"), body, headers)
+            content = json.loads(json.loads(body)["content"])
+            return status, {
+                "message_id": content["message_id"],
+                "conversation_id": content["conversation_id"],
+            }
+
+        return await simulate(request, self.title, ("text", "conversation_id"), write)
 
     # --- tokens
     async def _body(self, request: Request) -> dict[str, Any] | None:
