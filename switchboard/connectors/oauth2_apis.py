@@ -6,7 +6,10 @@ TikTok is the TikTok API for Business (Business Messaging): JSON calls under /op
 `Access-Token` header, answers wrapped in `{"code", "message", "request_id", "data"}` (code 0 is
 success, whatever the HTTP status). Webhooks are signed
 `TikTok-Signature: t=<ts>,s=<hex HMAC-SHA256(app secret, "<ts>.<raw body>")>`.
-LinkedIn signs `X-LI-Signature: <hex HMAC-SHA256(client secret, body)>` (optionally "hmacsha256=").
+LinkedIn signs `X-LI-Signature: <hex HMAC-SHA256(client secret, "hmacsha256=" + raw body)>` (the
+prefix is part of what is signed, not of the header) and pushes Organization Social Action
+Notifications `{"type", "notifications": [{"notificationId", "action", "sourcePost",
+"decoratedGeneratedActivity": {"comment": {"entity", "owner", "text"}}, ...}]}`.
 Sources: docs/connections.md, "Wire formats and their sources".
 """
 
@@ -33,6 +36,11 @@ from switchboard.core.config import Settings
 from switchboard.oauth.providers import OAuthEndpoints, linkedin, tiktok
 
 LINKEDIN_VERSION = "202401"
+
+
+def linkedin_signature(client_secret: str, body: bytes) -> str:
+    """LinkedIn signs "hmacsha256=" followed by the raw body, and sends the hex digest alone."""
+    return hmac.new(client_secret.encode(), b"hmacsha256=" + body, hashlib.sha256).hexdigest()
 
 
 def _expires(body: dict[str, Any]) -> datetime | None:
@@ -304,21 +312,40 @@ class LinkedInAdapter(_RefreshingAdapter):
         )
         if not sent or not self.ep.client_secret:
             return False
-        expected = hmac.new(self.ep.client_secret.encode(), body, hashlib.sha256).hexdigest()
+        expected = linkedin_signature(self.ep.client_secret, body)
         return hmac.compare_digest(expected, sent)
 
+    def webhook_event_id(self, headers: dict[str, str], payload: dict[str, Any]) -> str | None:
+        """LinkedIn may deliver a batch twice: its notification ids are the replay key."""
+        ids = [n.get("notificationId") for n in payload.get("notifications") or [] if isinstance(n, dict)]
+        if not ids or any(i is None for i in ids):
+            return None
+        return ",".join(str(i) for i in ids)[:200]
+
     def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]:
+        """Comments on the organization's posts are messages (sender: the commenter, thread: the
+        post); the organization's own comments, likes and shares are kept as `other`."""
         events = []
         for item in payload.get("notifications") or [payload]:
-            text = (item.get("commentary") or item.get("message") or {}) if isinstance(item, dict) else {}
+            if not isinstance(item, dict):
+                continue
+            decorated = item.get("decoratedGeneratedActivity") or {}
+            comment = (decorated.get("comment") or {}) if isinstance(decorated, dict) else {}
+            text = comment.get("text")
+            if text is None and isinstance(comment.get("message"), dict):
+                text = comment["message"].get("text")
+            if text is None:  # older shapes: commentary / message on the item itself
+                legacy = item.get("commentary") or item.get("message") or {}
+                text = legacy.get("text") if isinstance(legacy, dict) else (str(legacy) or None)
+            when = item.get("lastModifiedAt")
             events.append(
                 InboundEvent(
                     "message" if item.get("action") in ("COMMENT", "MESSAGE") else "other",
-                    item.get("sourcePost") or item.get("id"),
-                    item.get("actor"),
-                    text.get("text") if isinstance(text, dict) else str(text),
-                    None,
-                    item,
+                    str(item.get("notificationId") or comment.get("entity") or item.get("id") or "") or None,
+                    comment.get("owner") or item.get("actor"),
+                    text,
+                    datetime.fromtimestamp(when / 1000, UTC) if isinstance(when, int) else None,
+                    {**item, "thread_key": item.get("sourcePost")},
                 )
             )
         return events

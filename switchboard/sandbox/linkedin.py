@@ -1,10 +1,17 @@
 """Sandbox LinkedIn: /oauth/v2/authorization, /oauth/v2/accessToken (code with PKCE, refresh_token),
-the Rest.li calls Switchboard makes (organizationAcls, organizations, posts) and /v2/userinfo."""
+the Rest.li calls Switchboard makes (organizationAcls, organizations, posts) and /v2/userinfo.
+
+`POST /simulate/comment` (the form on `/`, or JSON `{channel_id, organization, text}`) is a member
+commenting on one of the organization's posts: an Organization Social Action Notification, signed
+`X-LI-Signature` with the client secret, goes to the channel's webhook `/webhooks/<channel id>`
+(the URL a LinkedIn app's webhook subscription would be given)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
+import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -12,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from switchboard.connectors.oauth2_apis import linkedin_signature
 from switchboard.oauth.providers import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from switchboard.sandbox._kit import bearer
+from switchboard.sandbox._kit import Platform, Refused, bearer, esc, page, simulate
 from switchboard.sandbox._oauth2 import OAuth2Sandbox
 
 
@@ -29,8 +37,13 @@ class LinkedInSandbox(OAuth2Sandbox):
         self.access_ttl = 60 * 86400
         self.organizations: dict[int, str] = {5550001: "Acme Corp", 5550002: "Acme Labs"}
         self.posts: list[dict[str, Any]] = []
+        self.post_urns: list[str] = []
+        self.platform = Platform()
+        self._notifications = itertools.count(460710000)
         self.app = Starlette(
             routes=[
+                Route("/", self.index),
+                Route("/simulate/comment", self.simulate_comment, methods=["POST"]),
                 Route("/oauth/v2/authorization", self.authorize, methods=["GET", "POST"]),
                 Route("/oauth/v2/accessToken", self.token, methods=["POST"]),
                 Route("/v2/userinfo", self.userinfo, methods=["GET"]),
@@ -39,6 +52,72 @@ class LinkedInSandbox(OAuth2Sandbox):
                 Route("/rest/posts", self.create_post, methods=["POST"]),
             ]
         )
+
+    def configure(self, settings: Any) -> None:
+        self.platform.configure(settings)
+
+    def sign(self, body: bytes) -> str:
+        return linkedin_signature(self.client_secret, body)
+
+    def comment_notification(
+        self, organization: str, text: str, commenter: str = "urn:li:person:sandboxCommenter"
+    ) -> dict[str, Any]:
+        """An ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS push: a member commented on the latest post."""
+        post = self.post_urns[-1] if self.post_urns else "urn:li:share:7000000000000000001"
+        activity = f"urn:li:activity:{post.rsplit(':', 1)[-1]}"
+        comment = f"urn:li:comment:({activity},{secrets.randbelow(10**18)})"
+        item = {
+            "notificationId": next(self._notifications),
+            "organizationalEntity": organization,
+            "action": "COMMENT",
+            "sourcePost": post,
+            "decoratedSourcePost": {"entity": post, "owner": organization, "text": "A sandbox post"},
+            "generatedActivity": comment,
+            "decoratedGeneratedActivity": {
+                "comment": {"entity": comment, "owner": commenter, "text": text, "object": activity}
+            },
+            "lastModifiedAt": int(time.time() * 1000),
+            "subscriber": self.subject,
+        }
+        return {"type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS", "notifications": [item]}
+
+    async def index(self, request: Request) -> Response:
+        orgs = "".join(
+            f"<li><b>{esc(name)}</b> <code>urn:li:organization:{oid}</code></li>"
+            for oid, name in self.organizations.items()
+        )
+        options = "".join(
+            f'<option value="urn:li:organization:{oid}">{esc(name)}</option>'
+            for oid, name in self.organizations.items()
+        )
+        body = (
+            f"<p>Consent connects one of these organizations:</p><ul>{orgs}</ul>"
+            "<p>Switch the channel on, then comment on the organization's latest post as a member; the "
+            "notification goes to the channel's webhook (its id is in the channel page's address).</p>"
+            '<form method="post" action="simulate/comment">'
+            '<input name="channel_id" placeholder="Channel id" aria-label="Channel id" required> '
+            f'<select name="organization" aria-label="Organization">{options}</select> '
+            '<input name="text" placeholder="Comment" aria-label="Comment" required> '
+            "<button>Comment as a member</button></form>"
+        )
+        return page(self.title, body)
+
+    async def simulate_comment(self, request: Request) -> Response:
+        async def write(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            url = self.platform.channel_webhook(fields["channel_id"])
+            if not fields["text"]:
+                raise Refused(422, "text", "text is required.")
+            organization = fields["organization"] or f"urn:li:organization:{next(iter(self.organizations))}"
+            if organization.rsplit(":", 1)[-1] not in {str(oid) for oid in self.organizations}:
+                raise Refused(
+                    404, "organization", f"{organization!r} is not an organization of this sandbox."
+                )
+            body = json.dumps(self.comment_notification(organization, fields["text"])).encode()
+            headers = {"Content-Type": "application/json", "X-LI-Signature": self.sign(body)}
+            status = await self.platform.post(url, body, headers)
+            return status, {"notification_id": json.loads(body)["notifications"][0]["notificationId"]}
+
+        return await simulate(request, self.title, ("channel_id", "organization", "text"), write)
 
     def token_body(self, access: str, refresh: str, scopes: list[str]) -> dict[str, Any]:
         return {
@@ -126,4 +205,5 @@ class LinkedInSandbox(OAuth2Sandbox):
         body = json.loads(await request.body() or b"{}")
         self.posts.append(body)
         urn = f"urn:li:share:{secrets.randbelow(10**12)}"
+        self.post_urns.append(urn)
         return Response(status_code=201, headers={"x-restli-id": urn})

@@ -91,8 +91,11 @@ def test_tiktok_linkedin_webhooks_verified_and_forgeries_refused(
     li_body = json.dumps(
         {"notifications": [{"action": "COMMENT", "id": "n1", "actor": "urn:li:person:x"}]}
     ).encode()
-    li_sig = hmac.new(b"li-client-secret", li_body, hashlib.sha256).hexdigest()
+    # LinkedIn signs "hmacsha256=" + the raw body and sends the hex digest alone.
+    li_sig = hmac.new(b"li-client-secret", b"hmacsha256=" + li_body, hashlib.sha256).hexdigest()
     assert _signed_account_hook(oauth_client, li, li_body, {"X-LI-Signature": li_sig}) == 200
+    body_only = hmac.new(b"li-client-secret", li_body, hashlib.sha256).hexdigest()
+    assert _signed_account_hook(oauth_client, li, li_body, {"X-LI-Signature": body_only}) == 401
     assert _signed_account_hook(oauth_client, li, li_body, {}) == 401
 
 
