@@ -13,6 +13,7 @@ class Permission(StrEnum):
     CHANNELS_READ = "channels.read"
     CHANNELS_CONNECT = "channels.connect"
     CHANNELS_MANAGE = "channels.manage"
+    CHANNELS_SEND = "channels.send"  # send messages through a channel (test sends, the messages API)
     SMS_MANAGE = "sms.manage"
     ONBOARDING_REVIEW = "onboarding.review"
     ORG_ADMIN = "org.admin"
@@ -31,6 +32,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHANNELS_READ,
             Permission.CHANNELS_CONNECT,
             Permission.CHANNELS_MANAGE,
+            Permission.CHANNELS_SEND,
             Permission.SMS_MANAGE,
             Permission.ORG_ADMIN,
         }

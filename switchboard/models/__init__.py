@@ -18,6 +18,7 @@ from switchboard.models.oauth_state import OAuthState
 from switchboard.models.onboarding_request import OnboardingRequest
 from switchboard.models.onboarding_revision import OnboardingRevision
 from switchboard.models.organization import Organization
+from switchboard.models.outbound_message import OutboundMessage
 from switchboard.models.outlet import Outlet
 from switchboard.models.outlet_sender import OutletSender
 from switchboard.models.phone_number import PhoneNumber
@@ -57,6 +58,7 @@ __all__ = [
     "OnboardingRequest",
     "OnboardingRevision",
     "Organization",
+    "OutboundMessage",
     "Outlet",
     "OutletSender",
     "PhoneNumber",
