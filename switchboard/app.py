@@ -19,6 +19,7 @@ from switchboard.destinations.endpoints import router as destinations_router
 from switchboard.email.endpoints import router as ses_setup_router
 from switchboard.email.service import SesSetupService
 from switchboard.health.endpoints import router as channel_health_router
+from switchboard.messages.endpoints import router as messages_router
 from switchboard.notifications.endpoints import router as notifications_router
 from switchboard.oauth.endpoints import router as oauth_router
 from switchboard.oauth.pages import router as oauth_pages
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(webhooks_router)
     app.include_router(tenancy_router)
     app.include_router(channels_router)
+    app.include_router(messages_router)
     app.include_router(onboarding_router)
     app.include_router(onboarding_admin_router)
     app.include_router(byom_router)

@@ -102,15 +102,23 @@ def field_error(field: str, rule: str, message: str) -> Unprocessable:
     return Unprocessable(message, details=[{"field": field, "rule": rule, "message": message}])
 
 
-def _loc_to_field(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
+
+
+def _loc_to_field(loc: tuple[Any, ...] | list[Any], request: bool = False) -> str:
+    if request:
+        # A request error's loc starts with where the value was (body, query...); only that goes, so a
+        # field that is itself called "body" keeps its name (body.text).
+        parts = [str(p) for p in (loc[1:] if loc and loc[0] in _LOCATIONS else loc)]
+    else:
+        parts = [str(p) for p in loc if p not in _LOCATIONS]
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
-def validation_details(errors: list[Any], prefix: str = "") -> list[dict[str, Any]]:
+def validation_details(errors: list[Any], prefix: str = "", request: bool = False) -> list[dict[str, Any]]:
     details = []
     for err in errors:
-        field = _loc_to_field(err.get("loc", ()))
+        field = _loc_to_field(err.get("loc", ()), request)
         if prefix:
             field = f"{prefix}.{field}" if field else prefix
         msg = str(err.get("msg", "invalid"))
@@ -140,7 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
                 "details": [{"field": "body", "rule": "json_invalid", "message": "malformed JSON"}],
             }
             return JSONResponse(body, status_code=422)
-        details = validation_details(errors)
+        details = validation_details(errors, request=True)
         first = details[0] if details else {"field": "body", "message": "invalid"}
         body = {
             "error": "validation_error",

@@ -29,6 +29,7 @@ from switchboard.connectors.base import ChannelType
 from switchboard.core.db import session_scope
 from switchboard.core.runtime import Runtime
 from switchboard.core.security import constant_time_equals
+from switchboard.messages.service import outbound
 from switchboard.models import ChannelAccount, InboundMessage, WebhookEvent
 from switchboard.oauth.providers import meta as meta_app
 from switchboard.webhooks.parsers import split_meta, twilio_events
@@ -430,7 +431,10 @@ async def store_inbound(
         index_elements=["channel_account_id", "kind", "provider_message_id"]
     )
     result = await session.execute(stmt.values(rows).returning(InboundMessage.id))
-    return len(result.all())
+    stored = len(result.all())
+    # Delivery/read receipts move the outbound messages they name forward (sent -> delivered -> read).
+    await outbound.apply_receipts(session, account, events)
+    return stored
 
 
 async def process_pending(rt: Runtime, limit: int = 500) -> int:
