@@ -142,8 +142,8 @@ async def simulate(
     names: tuple[str, ...],
     action: Callable[[dict[str, str]], Awaitable[tuple[int, dict[str, Any]]]],
 ) -> Response:
-    """Run a "customer writes" action from a page's form or a JSON object (the named fields,
-    stripped). `action` posts the webhook and returns (the platform's status, details to show).
+    """Run a "customer writes" action (served at /simulate/<what>, so "Back" is ../) from a page's
+    form or a JSON object (the named fields, stripped). `action` posts the webhook and returns (the platform's status, details to show).
     A form gets a labelled page back, JSON gets `{"delivered", "webhook_status", ...}`."""
     as_json = request.headers.get("content-type", "").startswith("application/json")
     try:
@@ -157,7 +157,7 @@ async def simulate(
     except Refused as exc:
         if as_json:
             return JSONResponse({"delivered": False, "error": exc.message, "field": exc.field}, exc.status)
-        return page(title, f'<p>{esc(exc.message)}</p><p><a href="./">Back</a></p>', exc.status)
+        return page(title, f'<p>{esc(exc.message)}</p><p><a href="../">Back</a></p>', exc.status)
     ok = 200 <= status < 300
     if as_json:
         return JSONResponse({"delivered": ok, "webhook_status": status, **details}, 200 if ok else 502)
@@ -165,6 +165,6 @@ async def simulate(
     return page(
         title,
         f'<p data-testid="delivered">{outcome}: the platform answered {status}.</p>'
-        '<p><a href="./">Back</a></p>',
+        '<p><a href="../">Back</a></p>',
         200 if ok else 502,
     )

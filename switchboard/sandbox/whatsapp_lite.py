@@ -8,8 +8,11 @@ JSON over HTTPS:
   "pending" | "paired" | "logged_out", "phone_number"}
 - POST /messages (Bearer) {"to", "type": "text", "text": {"body"}} -> {"message_id"}
 - webhooks are signed `X-Lite-Signature: sha256=<hex HMAC-SHA256(session_token, raw body)>`.
-Sandbox only: POST /sessions/{id}/scan (what scanning the QR code with the phone does) and
-GET /sessions/{id}/phone, a page with a "Simulate scan" button.
+Sandbox only: POST /sessions/{id}/scan (what scanning the QR code with the phone does),
+GET /sessions/{id}/phone, a page with a "Simulate scan" button, and POST /simulate/message (the
+form on `/` and on a paired phone's page, or JSON `{channel_id, to, from, text}`): a contact writes
+to the paired number `to`, and the `message` event, signed with that session's token, goes to the
+channel's webhook `/webhooks/<channel id>`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from switchboard.sandbox._kit import bearer, esc, page
+from switchboard.sandbox._kit import Platform, Refused, bearer, esc, hidden, page, simulate
 
 
 @dataclass
@@ -43,8 +47,11 @@ class WhatsAppLiteSandbox:
     def __init__(self) -> None:
         self.sessions: dict[str, LiteSession] = {}
         self.sent: list[dict[str, Any]] = []
+        self.platform = Platform()
         self.app = Starlette(
             routes=[
+                Route("/", self.index),
+                Route("/simulate/message", self.simulate_message, methods=["POST"]),
                 Route("/sessions", self.create, methods=["POST"]),
                 Route("/session", self.current, methods=["GET"]),
                 Route("/sessions/{sid}", self.get, methods=["GET"]),
@@ -53,6 +60,9 @@ class WhatsAppLiteSandbox:
                 Route("/messages", self.send, methods=["POST"]),
             ]
         )
+
+    def configure(self, settings: Any) -> None:
+        self.platform.configure(settings)
 
     # --- test controls
     def log_out(self, session_id: str) -> None:
@@ -144,12 +154,65 @@ class WhatsAppLiteSandbox:
         if found.status == "paired":
             return page(
                 "Sandbox — phone",
-                f"<p data-testid='paired'>Paired {esc(found.phone_number)}. You can close this page.</p>",
+                f"<p data-testid='paired'>Paired {esc(found.phone_number)}. You can close this page.</p>"
+                + self._write_form(found, "../../simulate/message"),
             )
         return page(
             "Sandbox — phone",
             f"<p>Pretend this is the phone {esc(found.phone_number)} scanning the QR code.</p>"
             '<form method="post"><button type="submit">Simulate scan</button></form>',
+        )
+
+    # --- a contact writes to a paired number
+    @staticmethod
+    def _write_form(session: LiteSession, action: str) -> str:
+        return (
+            f'<form method="post" action="{esc(action)}">{hidden("to", session.phone_number)}'
+            '<input name="channel_id" placeholder="Channel id" aria-label="Channel id" required> '
+            '<input name="from" value="+14155550177" aria-label="Contact number"> '
+            '<input name="text" placeholder="Message" aria-label="Message" required> '
+            f"<button>A contact writes to {esc(session.phone_number)}</button></form>"
+        )
+
+    async def index(self, request: Request) -> Response:
+        rows = "".join(
+            f"<li><b>{esc(s.phone_number)}</b> ({esc(s.sender_id)}): {esc(s.status)}"
+            + (self._write_form(s, "simulate/message") if s.status == "paired" else "")
+            + "</li>"
+            for s in self.sessions.values()
+        )
+        body = (
+            "<p>Pair a WhatsApp Lite channel (its Pair page links to a pretend phone), switch it on, then "
+            "write to its number as a contact; the id the form asks for is in the channel page's address.</p>"
+            f"<ul>{rows or '<li>No pairing session yet.</li>'}</ul>"
+        )
+        return page("Sandbox WhatsApp Lite gateway", body)
+
+    def message_event(self, session_id: str, sender: str, text: str) -> tuple[bytes, dict[str, str]]:
+        """(body, headers) of a signed webhook carrying one inbound text."""
+        event = {"type": "message", "id": "wl_in_" + secrets.token_hex(8), "from": sender, "text": text,
+                 "timestamp": int(time.time())}  # fmt: skip
+        body = json.dumps({"events": [event]}).encode()
+        return body, {"Content-Type": "application/json", "X-Lite-Signature": self.sign(session_id, body)}
+
+    async def simulate_message(self, request: Request) -> Response:
+        async def write(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            url = self.platform.channel_webhook(fields["channel_id"])
+            paired = [
+                s for s in self.sessions.values() if s.status == "paired" and s.phone_number == fields["to"]
+            ]
+            if not paired:
+                raise Refused(404, "to", f"No paired session for {fields['to']!r}: pair the channel first.")
+            if not fields["text"]:
+                raise Refused(422, "text", "text is required.")
+            body, headers = self.message_event(
+                paired[-1].id, fields["from"] or "+14155550177", fields["text"]
+            )
+            status = await self.platform.post(url, body, headers)
+            return status, {"message_id": json.loads(body)["events"][0]["id"]}
+
+        return await simulate(
+            request, "Sandbox WhatsApp Lite gateway", ("channel_id", "to", "from", "text"), write
         )
 
     async def send(self, request: Request) -> Response:
