@@ -24,10 +24,13 @@ from switchboard.connectors.base import (
     FormField,
     form_fields,
 )
-from switchboard.core.errors import Forbidden, NotFound, Unprocessable, from_validation_error
+from switchboard.core.errors import Conflict, Forbidden, NotFound, Unprocessable, from_validation_error
 from switchboard.core.permissions import Permission, Principal
 from switchboard.health.service import health, threshold_for
-from switchboard.models import AuditLog, ChannelAccount, Organization
+from switchboard.messages.rules import SendRule, preview, rule_for
+from switchboard.messages.schemas import MessageCreate
+from switchboard.messages.service import outbound
+from switchboard.models import AuditLog, ChannelAccount, Organization, OutboundMessage
 from switchboard.oauth.pages import connect_page
 from switchboard.sandbox import mail_sandbox
 from switchboard.tenancy.byom import ensure_connect_allowed, is_allowed
@@ -128,6 +131,69 @@ class AuditView:
     actor: str
     action: str
     changes: list[tuple[str, str, str]]
+
+
+MESSAGE_STYLES = {
+    "queued": "text-bg-secondary",
+    "sending": "text-bg-info",
+    "sent": "text-bg-primary",
+    "delivered": "text-bg-success",
+    "read": "text-bg-success",
+    "failed": "text-bg-danger",
+}
+RECENT_MESSAGES = 10
+
+
+@dataclass(frozen=True)
+class MessageView:
+    at: datetime
+    to: str
+    preview: str
+    status: str
+    style: str
+    detail: str  # why it failed, or why it is waiting
+
+
+@dataclass
+class SendForm:
+    """The "Send test message" card: what the type takes, and the last submission's values/errors."""
+
+    to_label: str
+    heading_field: str | None  # subject (Email) or title (push types), else None
+    text_required: bool
+    to_optional: bool
+    values: dict[str, str]
+    errors: dict[str, str]
+    general: list[str]
+
+
+def _message_view(m: OutboundMessage) -> MessageView:
+    detail = ""
+    if m.status == "failed" or (m.status == "queued" and m.error_message):
+        detail = m.error_message or ""
+        if m.status == "queued":
+            detail = f"Attempt {m.attempts} failed, retrying: {detail}"
+    return MessageView(
+        at=m.created_at,
+        to=m.to if len(m.to) <= 40 else m.to[:39] + "…",
+        preview=preview(m.body),
+        status=m.status,
+        style=MESSAGE_STYLES.get(m.status, "text-bg-secondary"),
+        detail=detail,
+    )
+
+
+def _send_form(rule: SendRule, values: dict[str, str] | None = None) -> SendForm:
+    heading = "subject" if "subject" in rule.fields else "title" if "title" in rule.fields else None
+    return SendForm(
+        to_label=rule.recipient_label,
+        heading_field=heading,
+        text_required=rule.text_required,
+        to_optional=rule.recipient_optional,
+        values=values or {},
+        errors={},
+        general=[],
+    )
 
 
 def _row(account: ChannelAccount, org_names: dict[uuid.UUID, str]) -> Row:
@@ -451,9 +517,14 @@ async def _edit_page(
     errors: dict[str, str] | None = None,
     general: list[str] | None = None,
     status_code: int = 200,
+    send_form: SendForm | None = None,
 ) -> Response:
     descriptor = get_descriptor(account.type)
     public = await svc.read(session, account)
+    rule = rule_for(account.type)
+    if send_form is None and rule.supported and principal.has(Permission.CHANNELS_SEND):
+        send_form = _send_form(rule)
+    recent, _ = await outbound.list_messages(session, principal, svc, account.id, limit=RECENT_MESSAGES)
     masks = {name: public.settings.get(name) for name in descriptor.secret_fields}
     values = parsed.settings if parsed else dict(account.settings)
     history = await svc.history(session, principal, account.id)
@@ -473,6 +544,8 @@ async def _edit_page(
         "threshold": threshold_for(account.type),
         "can_test": principal.has(Permission.CHANNELS_CONNECT),
         "own_reconnect": descriptor.connection_method not in (ConnectionMethod.OAUTH, ConnectionMethod.QR),
+        "send_form": send_form,
+        "recent_messages": [_message_view(m) for m in recent],
         **_abilities(principal),
     }
     return render(request, "channels/edit.html", context, status_code=status_code)
@@ -531,6 +604,47 @@ async def test_connection(
     else:
         set_flash(response, "danger", f"Connection test failed: {attempt.message or account.status_reason}")
     return response
+
+
+@router.post("/{account_id}/messages")
+async def send_test_message(
+    account_id: uuid.UUID, request: Request, session: WebDB, principal: FormPrincipal, svc: Service
+) -> Response:
+    """Send test message: queued through the same service as the messages API; back to the edit page,
+    where the recent messages show its status."""
+    account = await svc.get(session, principal, account_id)
+    rule = rule_for(account.type)
+    form = await request.form()
+    values = {key: _text(form, key) for key in ("to", "text", "subject", "title")}
+    body: dict[str, Any] = {"text": values["text"] or None}
+    if "subject" in rule.fields:
+        body["subject"] = values["subject"] or None
+    if "title" in rule.fields:
+        body["title"] = values["title"] or None
+    try:
+        data = MessageCreate.model_validate({"to": values["to"].strip() or None, "body": body})
+        message, _ = await outbound.create(session, principal, svc, account_id, data)
+    except ValidationError as exc:
+        error: Unprocessable | Conflict = from_validation_error(exc)
+    except (Unprocessable, Conflict) as exc:
+        error = exc
+    else:
+        response = RedirectResponse(f"{INDEX}/{account_id}/edit", status_code=303)
+        set_flash(response, "success", f"Test message queued for {message.to}; its status is shown below.")
+        return response
+    await session.rollback()
+    account = await svc.get(session, principal, account_id)
+    send_form = _send_form(rule, values)
+    for detail in error.details:
+        field = str(detail.get("field", "")).removeprefix("body.")
+        if field in ("to", "text", "subject", "title"):
+            message_text = str(detail.get("message") or "invalid").removeprefix("Value error, ")
+            send_form.errors.setdefault(field, message_text[:1].upper() + message_text[1:])
+    if not send_form.errors:
+        send_form.general.append(error.message)
+    return await _edit_page(
+        request, session, principal, svc, account, status_code=error.status_code, send_form=send_form
+    )
 
 
 @router.post("/{account_id}/toggle")
