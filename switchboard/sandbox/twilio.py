@@ -23,10 +23,11 @@ with.
 Messages. `POST Messages.json` answers `queued` (`accepted` with a Messaging Service), then moves the
 message on: `queued` (services only), `sent`, `delivered`, posting each change to its `StatusCallback`
 form-encoded and signed with X-Twilio-Signature (no callback for the initial status, as Twilio).
-`POST /simulate/inbound` (the form on `/`) is a customer texting one of the numbers: Twilio's inbound
-parameters, signed with the owning account's token, go to the number's SMS URL (by default the
-platform's /webhooks/twilio/sms). The sandbox only calls URLs under the platform's public base URL;
-anything else is recorded as skipped, so nothing leaves the machine.
+`POST /simulate/inbound` (the form on `/`, or JSON `{"to", "from", "body"}`) is a customer texting
+one of the numbers: Twilio's inbound parameters, signed with the owning account's token, go to the
+number's SMS URL (by default the platform's /webhooks/twilio/sms). The sandbox only calls URLs under
+the platform's public base URL (`_kit.Platform`); anything else is recorded as not sent, so nothing
+leaves the machine.
 """
 
 from __future__ import annotations
@@ -41,12 +42,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx2
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from switchboard.sandbox._kit import esc, hidden, page
+from switchboard.sandbox._kit import Platform, Refused, esc, hidden, page, simulate
 from switchboard.sandbox._twilio_rest import (
     ACCOUNT_PATH,
     API_VERSION,
@@ -66,8 +66,6 @@ from switchboard.sandbox._twilio_rest import (
     twilio_signature,
 )
 from switchboard.sms.segments import analyze
-
-WEBHOOK_PATH = "/webhooks/twilio/sms"
 
 _KEYPAD = {c: d for d, letters in {
     "2": "abc", "3": "def", "4": "ghi", "5": "jkl", "6": "mno", "7": "pqrs", "8": "tuv", "9": "wxyz"
@@ -117,7 +115,8 @@ class TwilioSandbox(TwilioRestEmulator):
         auto_progress: bool = True,
         step_delay: float = 0.0,
     ) -> None:
-        self.platform_url = platform_url.rstrip("/")
+        self.platform = Platform()  # where webhooks go; only URLs under it are called
+        self.platform.url = platform_url.rstrip("/")
         self.auto_progress = auto_progress  # move sent messages on and post their status callbacks
         self.step_delay = step_delay
         self.available: dict[str, list[JsonDict]] = {}
@@ -134,11 +133,15 @@ class TwilioSandbox(TwilioRestEmulator):
 
     def configure(self, settings: Any) -> None:
         """Mounted in the app: call the platform back at its public base URL."""
-        self.platform_url = str(settings.public_base_url).rstrip("/")
+        self.platform.configure(settings)
         self.step_delay = float(settings.sandbox_delay_seconds)
 
+    @property
+    def platform_url(self) -> str:
+        return self.platform.url
+
     def default_sms_url(self) -> str:
-        return f"{self.platform_url}{WEBHOOK_PATH}" if self.platform_url else ""
+        return self.platform.webhook("twilio/sms") if self.platform.url else ""
 
     def routes(self) -> list[RouteSpec]:
         return [
@@ -247,28 +250,20 @@ class TwilioSandbox(TwilioRestEmulator):
 
     # ------------------------------------------------------------------ calling the platform
 
-    def _may_call(self, url: str) -> bool:
-        base = self.platform_url
-        return bool(base) and (url == base or url.startswith(base + "/"))
-
     async def deliver(self, what: str, url: str, params: dict[str, str], auth_token: str) -> Delivery:
-        """POST Twilio-signed form parameters to the platform, as Twilio posts webhooks."""
+        """POST Twilio-signed form parameters to the platform, as Twilio posts webhooks; a URL
+        outside the platform is recorded as skipped, never called."""
         delivery = Delivery(what, url, params)
-        if not self._may_call(url):
-            delivery.error = "skipped: not under the platform's public base URL"
-        else:
-            headers = {
-                "Content-Type": "application/x-www-form-urlencoded",
-                "X-Twilio-Signature": twilio_signature(auth_token, url, {k: [v] for k, v in params.items()}),
-                "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
-                "User-Agent": "TwilioProxy/1.1",
-            }
-            try:
-                async with httpx2.AsyncClient(timeout=10) as client:
-                    response = await client.post(url, content=urlencode(params), headers=headers)
-                delivery.status_code = response.status_code
-            except httpx2.HTTPError as exc:
-                delivery.error = f"{type(exc).__name__}: {exc}"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": twilio_signature(auth_token, url, {k: [v] for k, v in params.items()}),
+            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+            "User-Agent": "TwilioProxy/1.1",
+        }
+        try:
+            delivery.status_code = await self.platform.post(url, urlencode(params).encode(), headers)
+        except Refused as exc:
+            delivery.error = exc.message
         with self._lock:
             self.deliveries.append(delivery)
         return delivery
@@ -326,9 +321,9 @@ class TwilioSandbox(TwilioRestEmulator):
             mine = [n for n in numbers if n["account_sid"] == account.sid]
             forms = "".join(
                 f"<li><b>{esc(n['phone_number'])}</b> — SMS URL {esc(n['sms_url'] or 'not set')}"
-                f'<form method="post" action="simulate/inbound">{hidden("To", n["phone_number"])}'
-                '<input name="From" value="+15005550006" aria-label="Customer number" required> '
-                '<input name="Body" placeholder="Message" aria-label="Message" required> '
+                f'<form method="post" action="simulate/inbound">{hidden("to", n["phone_number"])}'
+                '<input name="from" value="+15005550006" aria-label="Customer number" required> '
+                '<input name="body" placeholder="Message" aria-label="Message" required> '
                 "<button>Text this number as a customer</button></form></li>"
                 for n in mine
             )
@@ -355,44 +350,24 @@ class TwilioSandbox(TwilioRestEmulator):
         return page("Sandbox Twilio", body)
 
     async def simulate_inbound(self, request: Request) -> Response:
-        """A customer texts one of the sandbox numbers: Twilio's inbound webhook, signed. Takes the
-        page's form (To, From, Body) or JSON {"to", "from", "body"}, and answers in kind."""
-        as_json = request.headers.get("content-type", "").startswith("application/json")
-        if as_json:
-            try:
-                data = json.loads(await request.body() or b"{}")
-            except ValueError:
-                data = None
-            if not isinstance(data, dict):
-                return JSONResponse({"delivered": False, "error": "the body must be a JSON object"}, 422)
-            fields = {k: data.get(k.lower()) for k in ("To", "From", "Body")}
-        else:
-            form = await request.form()
-            fields = {k: form.get(k) for k in ("To", "From", "Body")}
-        to, sender, text = (
-            str(fields[k] or "").strip() if isinstance(fields[k], str) else "" for k in fields
-        )
-        status, outcome, extra = await self._inbound(to, sender, text)
-        if as_json:
-            return JSONResponse({"delivered": status == 200, **extra, "detail": outcome}, status)
-        if status != 200:
-            return page("Sandbox Twilio", f"<p>{esc(outcome)}</p>", status)
-        return page(
-            "Sandbox Twilio",
-            f'<p data-testid="delivered">{esc(outcome)}</p><p><a href="../">Back</a></p>',
-        )
+        """A customer texts one of the sandbox numbers: Twilio's inbound webhook, signed with the
+        owning account's token. The page's form or JSON `{"to", "from", "body"}`."""
+        return await simulate(request, "Sandbox Twilio", ("to", "from", "body"), self._inbound)
 
-    async def _inbound(self, to: str, sender: str, text: str) -> tuple[int, str, JsonDict]:
+    async def _inbound(self, fields: dict[str, str]) -> tuple[int, JsonDict]:
+        to, sender, text = fields["to"], fields["from"], fields["body"]
         for name, value in (("to", to), ("from", sender)):
             if not E164.fullmatch(value):
-                return 422, f"{name} must be an E.164 number, e.g. +14155550100.", {"field": name}
+                raise Refused(422, name, f"{name} must be an E.164 number, e.g. +14155550100.")
         if not text or len(text) > 1600:
-            return 422, "body is required (at most 1600 characters).", {"field": "body"}
+            raise Refused(422, "body", "body is required (at most 1600 characters).")
         with self._lock:
             number = self.number(to)
             account = self.accounts.get(number["account_sid"]) if number else None
         if number is None or account is None:
-            return 404, "No sandbox account holds that number yet: run Test connection on the channel.", {}
+            raise Refused(
+                404, "to", "No sandbox account holds that number yet: run Test connection on the channel."
+            )
         sid = new_sid("SM")
         params = {
             "MessageSid": sid,
@@ -409,11 +384,11 @@ class TwilioSandbox(TwilioRestEmulator):
         }
         url = str(number["sms_url"] or self.default_sms_url())
         delivery = await self.deliver("inbound", url, params, account.auth_token)
-        extra = {"message_sid": sid, "url": url, "status_code": delivery.status_code}
-        if not delivery.ok:
-            said = f"HTTP {delivery.status_code}" if delivery.status_code else delivery.error
-            return 502, f"Not delivered to {url}: {said}.", extra
-        return 200, f"Delivered {sid} to {url}.", extra
+        if delivery.status_code is None:
+            # Not the platform's address (409), or the platform did not answer (502).
+            status = 502 if self.platform.owns(url) else 409
+            raise Refused(status, "to", delivery.error or "not sent")
+        return delivery.status_code, {"message_sid": sid, "url": url}
 
     # ------------------------------------------------------------------ numbers
 

@@ -5,19 +5,18 @@ mounted at /sandbox/twilio over real HTTP, and the sandbox's signed webhooks com
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
 import pytest
 
-from switchboard.app import create_app
 from switchboard.core.config import Settings
 from switchboard.sandbox.twilio import TwilioSandbox, new_sid
 from switchboard.webhooks.service import process_pending
 from tests.support.adapters import send
 from tests.support.channel_accounts import URL
-from tests.support.emulator_server import free_port, serve
+from tests.support.sandbox_server import SandboxServer, sandbox_server  # noqa: F401
 from tests.support.tenants import Tenant
 from tests.support.web import allow_byom
 from tests.support.webhook_rows import events, inbound
@@ -26,30 +25,13 @@ NUMBER = "+14155550100"
 CUSTOMER = "+14155550999"
 
 
-@pytest.fixture(scope="module")
-def _served(settings: Settings) -> Iterator[tuple[str, TwilioSandbox]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    # The adapter and the sandbox find each other at the app's own public address.
-    app = create_app(
-        settings.model_copy(
-            update={
-                "provider_mode": "sandbox",
-                "public_base_url": base,
-                "twilio_base_url": "",
-                "sandbox_mail": False,  # no SMTP/IMAP ports needed here
-            }
-        )
-    )
-    with serve(app, port=port, lifespan="on") as url:
-        yield url, app.state.sandboxes["twilio"]
-
-
 @pytest.fixture
 def served(
-    _served: tuple[str, TwilioSandbox], settings: Settings, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[str, TwilioSandbox]:
-    url, twilio = _served
+    """The app as `make run` serves it (tests/support/sandbox_server.py), its Twilio sandbox emptied."""
+    server: SandboxServer = request.getfixturevalue("sandbox_server")
+    url, twilio = server.url, server.app.state.sandboxes["twilio"]
     twilio.reset()
     twilio.accounts.clear()
     # Sends run through tests/support/adapters.py on the test runtime: same resolution, same address.
@@ -124,7 +106,7 @@ def test_sms_channel_connects_sends_and_receives_through_the_mounted_sandbox(
     # A customer answers: the sandbox's phone posts Twilio's inbound webhook, signed.
     reply = httpx2.post(
         f"{url}/sandbox/twilio/simulate/inbound",
-        data={"To": NUMBER, "From": CUSTOMER, "Body": "Thanks, on my way"},
+        data={"to": NUMBER, "from": CUSTOMER, "body": "Thanks, on my way"},
         timeout=15,
     )
     assert reply.status_code == 200, reply.text

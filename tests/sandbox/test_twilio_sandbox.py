@@ -213,7 +213,7 @@ def test_callbacks_outside_the_platform_are_never_posted(twilio: tuple[TwilioSan
     _wait_for(lambda: len(sandbox.deliveries) == 2)
     assert platform.received == []
     assert {(d.url, d.status_code) for d in sandbox.deliveries} == {("https://example.com/cb", None)}
-    assert all(d.error and d.error.startswith("skipped") for d in sandbox.deliveries)
+    assert all(d.error == "Webhooks only go to this Switchboard's own address." for d in sandbox.deliveries)
 
 
 def test_a_customer_texts_a_number_and_the_platform_gets_a_signed_inbound_webhook(
@@ -228,7 +228,7 @@ def test_a_customer_texts_a_number_and_the_platform_gets_a_signed_inbound_webhoo
     assert NUMBER in index.text
     assert token not in index.text
     r = httpx2.post(
-        f"{url}/simulate/inbound", data={"To": NUMBER, "From": CUSTOMER, "Body": "Table for two?"}, timeout=10
+        f"{url}/simulate/inbound", data={"to": NUMBER, "from": CUSTOMER, "body": "Table for two?"}, timeout=10
     )
     assert r.status_code == 200
     assert 'data-testid="delivered"' in r.text
@@ -243,9 +243,9 @@ def test_a_customer_texts_a_number_and_the_platform_gets_a_signed_inbound_webhoo
 @pytest.mark.parametrize(
     ("form", "status"),
     [
-        ({"To": "+14155550111", "From": CUSTOMER, "Body": "hi"}, 404),  # nobody holds it
-        ({"To": NUMBER, "From": "me", "Body": "hi"}, 422),
-        ({"To": NUMBER, "From": CUSTOMER, "Body": ""}, 422),
+        ({"to": "+14155550111", "from": CUSTOMER, "body": "hi"}, 404),  # nobody holds it
+        ({"to": NUMBER, "from": "me", "body": "hi"}, 422),
+        ({"to": NUMBER, "from": CUSTOMER, "body": ""}, 422),
     ],
 )
 def test_inbound_needs_a_held_number_and_a_real_message(
@@ -270,7 +270,7 @@ def test_a_number_can_point_its_sms_url_elsewhere_on_the_platform(
             f"/IncomingPhoneNumbers/{number['sid']}.json", data={"SmsUrl": f"{platform.url}/other"}
         )
     assert updated.json()["sms_url"] == f"{platform.url}/other"
-    httpx2.post(f"{url}/simulate/inbound", data={"To": NUMBER, "From": CUSTOMER, "Body": "x"}, timeout=10)
+    httpx2.post(f"{url}/simulate/inbound", data={"to": NUMBER, "from": CUSTOMER, "body": "x"}, timeout=10)
     assert [u for u, _, _ in platform.received] == [f"{platform.url}/other"]
 
 
@@ -282,11 +282,28 @@ def test_inbound_takes_json_and_answers_in_json(twilio: tuple[TwilioSandbox, str
         f"{url}/simulate/inbound", json={"to": NUMBER, "from": CUSTOMER, "body": "Open today?"}, timeout=10
     )
     assert r.status_code == 200
-    assert r.json()["delivered"] is True
+    assert (r.json()["delivered"], r.json()["webhook_status"]) == (True, 200)
     assert r.json()["message_sid"].startswith("SM")
     assert r.json()["url"] == f"{platform.url}/webhooks/twilio/sms"
     [(_, params, _)] = platform.received
     assert params["Body"] == ["Open today?"]
     bad = httpx2.post(f"{url}/simulate/inbound", json={"to": NUMBER, "from": "x", "body": "y"}, timeout=10)
     assert (bad.status_code, bad.json()["delivered"], bad.json()["field"]) == (422, False, "from")
-    assert httpx2.post(f"{url}/simulate/inbound", json=["x"], timeout=10).status_code == 422
+    assert httpx2.post(f"{url}/simulate/inbound", json=["x"], timeout=10).status_code == 400
+
+
+def test_inbound_to_a_number_pointing_outside_the_platform_is_not_sent(
+    twilio: tuple[TwilioSandbox, str, Platform],
+) -> None:
+    sandbox, url, platform = twilio
+    with _api(url, new_sid("AC"), "t") as api:
+        [number] = api.get("/IncomingPhoneNumbers.json", params={"PhoneNumber": NUMBER}).json()[
+            "incoming_phone_numbers"
+        ]
+        api.post(f"/IncomingPhoneNumbers/{number['sid']}.json", data={"SmsUrl": "https://example.com/sms"})
+    r = httpx2.post(
+        f"{url}/simulate/inbound", json={"to": NUMBER, "from": CUSTOMER, "body": "hi"}, timeout=10
+    )
+    assert (r.status_code, r.json()["delivered"]) == (409, False)
+    assert platform.received == []
+    assert [d.url for d in sandbox.deliveries] == ["https://example.com/sms"]

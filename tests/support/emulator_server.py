@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import uvicorn
 
@@ -19,18 +19,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, *, port: int | None = None, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
-    """Yields the base URL; the server stops when the block ends. `lifespan="on"` for a whole
-    Switchboard app (its runtime starts with it)."""
-    port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
+def serve(app: Any) -> Iterator[str]:
+    """Yields the base URL; the server stops when the block ends."""
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 10
     while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:  # pragma: no cover
-            raise RuntimeError("server did not start")
+        if time.monotonic() > deadline:  # pragma: no cover
+            raise RuntimeError("emulator did not start")
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}"
