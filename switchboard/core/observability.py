@@ -166,7 +166,9 @@ def _nul_location(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> str
         return "query"
     if body:
         ctype = headers.get(b"content-type", b"").lower()
-        if b"\x00" in body and not ctype.startswith(b"multipart/"):
+        # Multipart parts and octet streams (an encrypted Web Push message to the sandbox push
+        # service) carry bytes, not text: a NUL there is data.
+        if b"\x00" in body and not ctype.startswith((b"multipart/", b"application/octet-stream")):
             return "body"
         if b"json" in ctype and b"\\u0000" in body:
             return "body"

@@ -107,19 +107,26 @@ class Platform:
     def configure(self, settings: Any) -> None:
         self.url = str(settings.public_base_url).rstrip("/")
 
-    def webhook(self, path: str) -> str:
+    def at(self, path: str) -> str:
         if not self.url:
             raise Refused(409, "platform", "This emulator is not mounted in a Switchboard app.")
-        return f"{self.url}/webhooks/{path.lstrip('/')}"
+        return f"{self.url}/{path.lstrip('/')}"
 
-    def channel_webhook(self, channel_id: str) -> str:
-        """The per-channel webhook URL (`/webhooks/<channel id>`) a provider console would be given."""
+    def webhook(self, path: str) -> str:
+        return self.at(f"webhooks/{path.lstrip('/')}")
+
+    @staticmethod
+    def channel(channel_id: str) -> str:
         try:
-            return self.webhook(str(uuid.UUID(channel_id)))
+            return str(uuid.UUID(channel_id))
         except ValueError:
             raise Refused(
                 422, "channel_id", "channel_id must be the channel's id, as in /settings/channels/<id>/edit."
             ) from None
+
+    def channel_webhook(self, channel_id: str) -> str:
+        """The per-channel webhook URL (`/webhooks/<channel id>`) a provider console would be given."""
+        return self.webhook(self.channel(channel_id))
 
     def owns(self, url: str) -> bool:
         return bool(self.url) and url.startswith(self.url + "/")
@@ -143,8 +150,9 @@ async def simulate(
     action: Callable[[dict[str, str]], Awaitable[tuple[int, dict[str, Any]]]],
 ) -> Response:
     """Run a "customer writes" action (served at /simulate/<what>, so "Back" is ../) from a page's
-    form or a JSON object (the named fields, stripped). `action` posts the webhook and returns (the platform's status, details to show).
-    A form gets a labelled page back, JSON gets `{"delivered", "webhook_status", ...}`."""
+    form or a JSON object (the named fields, stripped). `action` posts the webhook and returns the
+    platform's status and details to show. A form gets a labelled page back, JSON gets
+    `{"delivered", "webhook_status", ...}`."""
     as_json = request.headers.get("content-type", "").startswith("application/json")
     try:
         try:

@@ -5,6 +5,12 @@
 and `exp` (at most 24 h ahead) are checked. A subscription marked gone answers 410, as a push
 service does once the browser unsubscribed. `new_subscription` plays the browser: it makes the
 P-256 key pair and auth secret and can decrypt what arrived.
+
+Over HTTP, for a newcomer: `POST /subscriptions` (the form on `/`, or JSON) is a browser subscribing
+on this service; it answers 201 with the browser's `PushSubscription.toJSON()`, and with a
+`channel_id` also stores it with the platform, as a tenant's subscribe snippet would
+(`POST /push/<channel id>/subscriptions`). `GET /subscriptions/<id>` shows what that browser
+received, decrypted.
 """
 
 from __future__ import annotations
@@ -23,10 +29,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from switchboard.sandbox._kit import page
+from switchboard.sandbox._kit import Platform, Refused, esc, page
 
 
 def _b64d(value: str) -> bytes:
@@ -67,13 +73,78 @@ def vapid_ok(authorization: str, origin: str) -> bool:
 class PushSandbox:
     def __init__(self) -> None:
         self.subscriptions: dict[str, BrowserSubscription] = {}
-        self.base_url = ""  # set by whoever serves it, to build endpoints
+        self.base_url = ""  # set by whoever serves it (or configure()), to build endpoints
+        self.platform = Platform()
         self.app = Starlette(
-            routes=[Route("/", self.index), Route("/push/{sub_id}", self.receive, methods=["POST"])]
+            routes=[
+                Route("/", self.index),
+                Route("/push/{sub_id}", self.receive, methods=["POST"]),
+                Route("/subscriptions", self.browser_subscribes, methods=["POST"]),
+                Route("/subscriptions/{sub_id}", self.browser_inbox),
+            ]
         )
 
+    def configure(self, settings: Any) -> None:
+        """Mounted in the app: endpoints live under its public base URL."""
+        self.platform.configure(settings)
+        self.base_url = self.base_url or f"{self.platform.url}/sandbox/push"
+
     async def index(self, request: Request) -> Any:
-        return page("Sandbox push service", f"<p>{len(self.subscriptions)} subscription(s).</p>")
+        rows = "".join(
+            f'<li><a href="subscriptions/{esc(sub.id)}">{esc(sub.id)}</a>: {len(sub.received)} push(es)'
+            f"{' (unsubscribed)' if sub.gone else ''}</li>"
+            for sub in self.subscriptions.values()
+        )
+        body = (
+            f"<ul>{rows or '<li>No subscription yet.</li>'}</ul>"
+            "<p>Subscribe a pretend browser to a Web Push channel (connected, so it has its VAPID key); "
+            "the channel id is in the channel page's address.</p>"
+            '<form method="post" action="subscriptions">'
+            '<input name="channel_id" placeholder="Channel id" aria-label="Channel id" required> '
+            "<button>Subscribe a browser</button></form>"
+        )
+        return page("Sandbox push service", body)
+
+    async def browser_subscribes(self, request: Request) -> Response:
+        as_json = request.headers.get("content-type", "").startswith("application/json")
+        try:
+            data = (await request.json() if as_json else dict(await request.form())) or {}
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return JSONResponse({"error": "Send a JSON object or a form.", "field": "body"}, 400)
+        sub, info = self.new_subscription()
+        channel_id = str(data.get("channel_id") or "").strip()
+        stored: int | None = None
+        if channel_id:
+            try:
+                url = self.platform.at(f"push/{self.platform.channel(channel_id)}/subscriptions")
+                stored = await self.platform.post(
+                    url, json.dumps(info).encode(), {"Content-Type": "application/json"}
+                )
+            except Refused as exc:
+                self.subscriptions.pop(sub.id, None)
+                if as_json:
+                    return JSONResponse({"error": exc.message, "field": exc.field}, exc.status)
+                return page("Sandbox push service", f"<p>{esc(exc.message)}</p>", exc.status)
+        if as_json:
+            return JSONResponse({**info, **({"stored": stored} if stored else {})}, 201)
+        outcome = f"<p>Stored by the channel: it answered {stored}.</p>" if stored else ""
+        return page(
+            "Sandbox push service",
+            f"<p>Subscribed <a href='subscriptions/{esc(sub.id)}'>{esc(sub.id)}</a>.</p>{outcome}"
+            f"<pre>{esc(json.dumps(info, indent=2))}</pre>",
+            201,
+        )
+
+    async def browser_inbox(self, request: Request) -> Response:
+        sub = self.subscriptions.get(request.path_params["sub_id"])
+        if sub is None:
+            return JSONResponse({"error": "no such subscription"}, 404)
+        received = [self.decrypt(sub, i).decode("utf-8", "replace") for i in range(len(sub.received))]
+        return JSONResponse(
+            {"endpoint": f"{self.base_url}/push/{sub.id}", "received": received, "gone": sub.gone}
+        )
 
     def new_subscription(self) -> tuple[BrowserSubscription, dict[str, Any]]:
         """A browser's `PushSubscription.toJSON()` for a fresh subscription on this service."""

@@ -102,6 +102,15 @@ def test_nul_characters_are_refused_not_crashed_on(client: TestClient, tenant: T
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert r.status_code == 422
+    raw = client.post("/login", content=b"a\x00b", headers={"content-type": "text/plain"})
+    assert raw.status_code == 422
+    # Bytes are not text: an encrypted push message (octet stream) reaches its handler.
+    push = client.post(
+        "/sandbox/push/push/unknown",
+        content=b"\x00\x01encrypted",
+        headers={"content-type": "application/octet-stream", "content-encoding": "aes128gcm", "ttl": "60"},
+    )
+    assert push.status_code == 404
     # Ordinary bodies pass through untouched.
     r = client.post(
         "/rest/v1/channel_accounts",
