@@ -3,6 +3,10 @@ our assumed contract (no public ShrinkIt Push API exists; see docs/connections.m
 
 An app is created on first use with the API key it is called with (so a newcomer can connect
 offline); `revoke` makes the key answer 401.
+
+`POST /simulate/receipt` (the buttons on `/`, or JSON `{app_id, notification_id, type}`) is a device
+reporting a notification `delivered` or `opened`: the signed receipt goes to the webhook the app
+registered (connecting does that). Without `notification_id`, the app's latest notification.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from switchboard.connectors.shrinkit_adapter import shrinkit_signature
-from switchboard.sandbox._kit import page
+from switchboard.sandbox._kit import Platform, Refused, esc, hidden, page, simulate
 
 
 @dataclass
@@ -36,17 +40,62 @@ class ShrinkItSandbox:
         self.apps: dict[str, App] = {}
         self._ids = itertools.count(1)
         self._events = itertools.count(1)
+        self.platform = Platform()
         self.app = Starlette(
             routes=[
                 Route("/", self.index),
+                Route("/simulate/receipt", self.simulate_receipt, methods=["POST"]),
                 Route("/v1/apps/{app_id}", self.get_app),
                 Route("/v1/apps/{app_id}/webhook", self.set_webhook, methods=["PUT"]),
                 Route("/v1/apps/{app_id}/notifications", self.notify, methods=["POST"]),
             ]
         )
 
+    def configure(self, settings: Any) -> None:
+        self.platform.configure(settings)
+
     async def index(self, request: Request) -> Any:
-        return page("Sandbox ShrinkIt Push", f"<p>{len(self.apps)} app(s) known.</p>")
+        def buttons(app: App, notification: dict[str, Any]) -> str:
+            return "".join(
+                f'<form method="post" action="simulate/receipt" style="display:inline">'
+                f"{hidden('app_id', app.id)}{hidden('notification_id', str(notification['id']))}"
+                f"{hidden('type', kind)}<button>{kind.capitalize()}</button></form>"
+                for kind in ("delivered", "opened")
+            )
+
+        rows = "".join(
+            f"<li>App <b>{esc(app.id)}</b>, webhook {esc(app.webhook_url or 'not registered')}<ul>"
+            + "".join(
+                f"<li><code>{esc(n['id'])}</code> to {esc(n.get('to'))}: {esc(n.get('title'))} "
+                f"{buttons(app, n)}</li>"
+                for n in app.sent[-20:][::-1]
+            )
+            + "</ul></li>"
+            for app in self.apps.values()
+        )
+        body = (
+            "<p>Any app id and API key connect. Notifications the channel sends are listed here; report "
+            "one delivered or opened as the device would.</p>"
+            f"<ul>{rows or '<li>No app yet.</li>'}</ul>"
+        )
+        return page("Sandbox ShrinkIt Push", body)
+
+    async def simulate_receipt(self, request: Request) -> Any:
+        async def report(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            app = self.apps.get(fields["app_id"])
+            if app is None or not app.webhook_url:
+                raise Refused(404, "app_id", "That app has no webhook yet: connect the channel first.")
+            notification_id = fields["notification_id"] or (str(app.sent[-1]["id"]) if app.sent else "")
+            if not any(str(n["id"]) == notification_id for n in app.sent):
+                raise Refused(404, "notification_id", "The app sent no such notification.")
+            kind = fields["type"] or "delivered"
+            if kind not in ("delivered", "opened"):
+                raise Refused(422, "type", "type must be delivered or opened.")
+            url, body, headers = self.receipt(app.id, notification_id, kind)
+            status = await self.platform.post(url, body, headers)
+            return status, {"notification_id": notification_id, "type": kind}
+
+        return await simulate(request, "Sandbox ShrinkIt Push", ("app_id", "notification_id", "type"), report)
 
     def _auth(self, request: Request) -> App | None:
         given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
