@@ -133,6 +133,10 @@ class Platform:
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         """POST a webhook to the platform; the answer's status code."""
+        return (await self.exchange(url, body, headers))[0]
+
+    async def exchange(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+        """POST to the platform; the answer's status code and text (a URL check reads the text)."""
         if not self.owns(url):
             raise Refused(409, "url", "Webhooks only go to this Switchboard's own address.")
         try:
@@ -140,7 +144,7 @@ class Platform:
                 response = await client.post(url, content=body, headers=headers)
         except httpx2.HTTPError as exc:
             raise Refused(502, "url", f"The platform could not be reached: {exc}") from exc
-        return response.status_code
+        return response.status_code, response.text
 
 
 async def simulate(

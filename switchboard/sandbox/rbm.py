@@ -5,6 +5,13 @@ Service accounts registered with `add_service_account` have their RS256 assertio
 in open mode (the in-app sandbox) an unknown account is accepted so a newcomer can connect
 offline. `disable` makes its assertions fail with `invalid_grant`, as a deleted key does.
 Numbers in `unreachable` answer 404 NOT_FOUND, as RBM does for users without RCS.
+
+For a newcomer, over HTTP: `POST /service_accounts` (JSON `{name}` or the form on `/`) plays Google
+Cloud's "Create key" and answers the key JSON to paste into the channel (its `token_uri` is this
+sandbox); `POST /simulate/message` (JSON `{channel_id, client_token, agent_id, from, text}`) is a
+user writing to the agent. As RBM does when a webhook is configured, the first message to a
+channel's webhook `/webhooks/<channel id>` is preceded by the clientToken/secret check, and is not
+sent if the webhook does not echo the secret; then the UserMessage goes out signed.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from switchboard.connectors.rcs_adapter import rbm_signature
-from switchboard.sandbox._kit import page
+from switchboard.sandbox._kit import Platform, Refused, esc, page, simulate
 
 
 def _b64d(value: str) -> bytes:
@@ -46,18 +53,102 @@ class RbmSandbox:
     tokens: dict[str, str] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
     unreachable: set[str] = field(default_factory=set)
+    verified_webhooks: set[tuple[str, str]] = field(default_factory=set)  # (url, client token)
 
     def __post_init__(self) -> None:
+        self.platform = Platform()
         self.app = Starlette(
             routes=[
                 Route("/", self.index),
+                Route("/service_accounts", self.create_key, methods=["POST"]),
+                Route("/simulate/message", self.simulate_message, methods=["POST"]),
                 Route("/token", self.token, methods=["POST"]),
                 Route("/v1/phones/{msisdn}/agentMessages", self.agent_message, methods=["POST"]),
             ]
         )
 
+    def configure(self, settings: Any) -> None:
+        """Mounted in the app: keys it issues name this sandbox's token endpoint."""
+        self.platform.configure(settings)
+        self.base_url = self.base_url or f"{self.platform.url}/sandbox/rbm"
+
     async def index(self, request: Request) -> Any:
-        return page("Sandbox RCS Business Messaging", f"<p>{len(self.sent)} message(s) sent.</p>")
+        body = (
+            f"<p>{len(self.sent)} message(s) sent.</p>"
+            '<h2 style="font-size:1.1em">1. A service account key</h2>'
+            '<form method="post" action="service_accounts">'
+            '<input name="name" value="rbm-agent" aria-label="Service account name"> '
+            "<button>Create key</button></form>"
+            '<h2 style="font-size:1.1em">2. A user writes to the agent</h2>'
+            "<p>Connect the RCS channel with that key, an agent id and a webhook client token, switch it "
+            "on, then write to it (the channel id is in the channel page's address).</p>"
+            '<form method="post" action="simulate/message">'
+            '<input name="channel_id" placeholder="Channel id" aria-label="Channel id" required> '
+            '<input name="client_token" placeholder="Webhook client token" aria-label="Client token"'
+            " required> "
+            '<input name="agent_id" placeholder="Agent id" aria-label="Agent id"> '
+            '<input name="from" value="+14155550166" aria-label="User number"> '
+            '<input name="text" placeholder="Message" aria-label="Message" required> '
+            "<button>Write as an RCS user</button></form>"
+        )
+        return page("Sandbox RCS Business Messaging", body)
+
+    async def create_key(self, request: Request) -> Any:
+        """Google Cloud's "Create key" for a service account: the key JSON, token_uri here."""
+        as_json = request.headers.get("content-type", "").startswith("application/json")
+        try:
+            data = (await request.json() if as_json else dict(await request.form())) or {}
+        except ValueError:
+            data = {}
+        name = str(data.get("name") or "rbm-agent").strip() if isinstance(data, dict) else "rbm-agent"
+        if not name.replace("-", "").isalnum() or len(name) > 30:
+            return JSONResponse({"error": "name: letters, digits and dashes, at most 30"}, 422)
+        key = self.add_service_account(f"{name}-{secrets.token_hex(3)}@rbm-sandbox.iam.gserviceaccount.com")
+        if as_json:
+            return JSONResponse(json.loads(key), 201)
+        return page(
+            "Sandbox RCS Business Messaging",
+            f"<p>Paste this key into the channel's Service account key field:</p><pre>{esc(key)}</pre>",
+            201,
+        )
+
+    async def simulate_message(self, request: Request) -> Any:
+        async def write(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            url = self.platform.channel_webhook(fields["channel_id"])
+            token = fields["client_token"]
+            if not token:
+                raise Refused(422, "client_token", "client_token is required: RBM signs with it.")
+            if not fields["text"]:
+                raise Refused(422, "text", "text is required.")
+            if (url, token) not in self.verified_webhooks:
+                body, headers, secret = self.webhook_check(token)
+                status, answer = await self.platform.exchange(url, body, headers)
+                if status != 200 or answer != secret:
+                    raise Refused(
+                        409,
+                        "client_token",
+                        f"The webhook did not pass RBM's check (answered {status}): is the client token the "
+                        "channel's, and is the channel saved?",
+                    )
+                self.verified_webhooks.add((url, token))
+            message_id = str(uuid.uuid4())
+            event = {
+                "senderPhoneNumber": fields["from"] or "+14155550166",
+                "messageId": message_id,
+                "sendTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "agentId": fields["agent_id"],
+                "text": fields["text"],
+            }
+            body, headers = self.user_event(token, event)
+            status = await self.platform.post(url, body, headers)
+            return status, {"message_id": message_id}
+
+        return await simulate(
+            request,
+            "Sandbox RCS Business Messaging",
+            ("channel_id", "client_token", "agent_id", "from", "text"),
+            write,
+        )
 
     def add_service_account(self, email: str) -> str:
         """A new service account key JSON (as downloaded from Google Cloud) whose token_uri is here."""
