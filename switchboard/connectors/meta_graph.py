@@ -29,6 +29,9 @@ from switchboard.oauth.providers import MetaConfig, meta
 
 _TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 368, 613, 80001, 80004, 80006, 130429, 131048, 131056}
 _TOKEN_CODES = {102, 190}
+# Subcodes that refuse one message to one person (outside the 24-hour window, the person is not
+# reachable, no such user): the send fails, the Page's authorization is fine.
+_RECIPIENT_SUBCODES = {2018278, 2018108, 2018109, 2018001, 1545041, 2534022}
 _TOKEN_MESSAGE = "the Facebook authorization has expired or was revoked. Use Reconnect to sign in again."
 
 
@@ -37,6 +40,8 @@ def graph_error(status: int, body: dict[str, Any]) -> ProviderError:
     assert isinstance(err, dict)
     code = err.get("code")
     message = str(err.get("message") or f"Graph API answered {status}")
+    if err.get("error_subcode") in _RECIPIENT_SUBCODES or code == 551:
+        return ProviderError(message, kind=ErrorKind.PERMANENT, code=f"recipient_{code}", status=status)
     if status >= 500 or code in _TRANSIENT_CODES or err.get("is_transient"):
         return ProviderError(message, kind=ErrorKind.TRANSIENT, code=str(code or status), status=status)
     if code in _TOKEN_CODES:
@@ -277,7 +282,17 @@ class WhatsAppCloudAdapter(_MetaAdapter):
         out = await self.graph.call(
             "POST", f"{_need(ctx, 'phone_number_id')}/messages", _need(ctx, "access_token"), json=payload
         )
-        return SendResult(str(out["messages"][0]["id"]), out)
+        messages = out.get("messages")
+        first = (
+            messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+        )
+        if not first.get("id"):
+            raise ProviderError(
+                "WhatsApp accepted the request but returned no message id",
+                kind=ErrorKind.PERMANENT,
+                code="no_id",
+            )
+        return SendResult(str(first["id"]), out)
 
 
 register_adapter(ChannelType.MESSENGER, MessengerAdapter)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from huey import crontab
 from huey.exceptions import RetryTask
@@ -18,7 +18,7 @@ from switchboard.connectors.base import ChannelType
 from switchboard.core.db import transaction
 from switchboard.core.queue import huey, run_async, task_lock
 from switchboard.core.runtime import Runtime
-from switchboard.health.service import account_context
+from switchboard.health.service import account_context, health
 from switchboard.messages.service import FAILED, MAX_ATTEMPTS, QUEUED, SENT, backoff, outbound
 from switchboard.models import ChannelAccount, OutboundMessage, PushSubscription
 
@@ -54,6 +54,22 @@ async def _recipient(session: AsyncSession, message: OutboundMessage) -> str:
     return json.dumps({"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}})
 
 
+TOKEN_LAPSE_MARGIN = timedelta(minutes=5)
+
+
+def _token_lapsing(account: ChannelAccount) -> bool:
+    """The stored access token expires within minutes (only OAuth channels record an expiry)."""
+    raw = (account.settings or {}).get("access_token_expires_at")
+    try:
+        expires = datetime.fromisoformat(str(raw)) if raw else None
+    except ValueError:
+        return False
+    if expires is None:
+        return False
+    expires = expires if expires.tzinfo else expires.replace(tzinfo=UTC)
+    return expires - datetime.now(UTC) < TOKEN_LAPSE_MARGIN
+
+
 async def deliver(rt: Runtime, message_id: uuid.UUID) -> str | None:
     """Send one queued message. Returns its new status (None when there was nothing to do).
 
@@ -66,6 +82,7 @@ async def deliver(rt: Runtime, message_id: uuid.UUID) -> str | None:
             return None
         account = await session.get(ChannelAccount, message.channel_account_id)
         adapter = get_adapter(message.channel_type, rt.settings)
+        refresh_failed: ProviderError | None = None
         try:
             if account is None or not account.is_active:
                 raise _Skip(
@@ -75,6 +92,16 @@ async def deliver(rt: Runtime, message_id: uuid.UUID) -> str | None:
                         code="channel_inactive",
                     )
                 )
+            if account.connection_status != ConnectionStatus.DISCONNECTED.value and _token_lapsing(account):
+                # A short-lived token (TikTok's last a day) would be refused: the health check refreshes
+                # it and stores the new one first, or marks the channel for reauthorization.
+                check = await health.run(session, rt.vault, rt.settings, account, "health")
+                if not check.ok and check.error_kind == ErrorKind.TRANSIENT.value:
+                    refresh_failed = ProviderError(
+                        f"could not refresh the access token: {check.message}",
+                        kind=ErrorKind.TRANSIENT,
+                        code=check.error_code or "refresh_failed",
+                    )
             if account.connection_status == ConnectionStatus.DISCONNECTED.value:
                 raise _Skip(
                     ProviderError(
@@ -98,6 +125,8 @@ async def deliver(rt: Runtime, message_id: uuid.UUID) -> str | None:
             _log_outcome(message, FAILED, skip.error)
             return FAILED
         body, attempt = dict(message.body), message.attempts
+    if refresh_failed is not None:
+        return await _failed(rt, message, refresh_failed, attempt)
     # The provider call runs outside any transaction: nothing is held open while it waits.
     try:
         result: SendResult = await adapter.send(ctx, to, body)

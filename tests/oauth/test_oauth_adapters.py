@@ -223,3 +223,10 @@ def test_graph_errors_are_classified_so_blips_never_disconnect(
     err = graph_error(status, {"error": {"message": "m", "code": code}})
     assert isinstance(err, ProviderError)
     assert err.kind is kind
+
+
+@pytest.mark.parametrize(("code", "subcode"), [(10, 2018278), (100, 2018001), (551, None), (200, 1545041)])
+def test_a_refusal_for_one_recipient_fails_the_send_not_the_channel(code: int, subcode: int | None) -> None:
+    """Outside the 24-hour window or an unreachable person: permanent, never "reauthorize"."""
+    err = graph_error(400, {"error": {"message": "m", "code": code, "error_subcode": subcode}})
+    assert err.kind is ErrorKind.PERMANENT

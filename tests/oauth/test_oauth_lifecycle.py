@@ -10,10 +10,14 @@ import json
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from switchboard.core.config import Settings
 from switchboard.webhooks.service import process_pending
-from tests.support.oauth_env import META_APP_SECRET, Providers, account_by_name, connect
+from tests.support.jobs import JobRunner, job_runner  # noqa: F401
+from tests.support.jobs import jobs as jobs
+from tests.support.oauth_env import META_APP_SECRET, Providers, account_by_name, connect, provider_settings
 from tests.support.tenants import Tenant
 from tests.support.web import Browser, allow_byom
 from tests.support.webhook_rows import events, inbound
@@ -199,3 +203,38 @@ def test_tiktok_and_linkedin_refresh_ahead_then_revoked_then_reconnect(
         assert "reauthorization required" in gone["status_reason"].lower()
         assert connect(web, key, account_id=account["id"]).status_code == 303
         assert account_by_name(oauth_client, tenant.headers, name)["connection_status"] == "connected"
+
+
+def test_a_send_with_a_lapsing_tiktok_token_refreshes_it_first(
+    web: Browser,
+    oauth_client: TestClient,
+    tenant: Tenant,
+    providers: Providers,
+    jobs: JobRunner,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TikTok access tokens live a day: the send job refreshes one about to lapse, then sends with it."""
+    # The job runs with the worker's settings: point them at the same providers as the app's.
+    for name, value in provider_settings(settings, providers, "http://testserver").model_dump().items():
+        monkeypatch.setattr(settings, name, value)
+    web.login(tenant)
+    saved = providers.tiktok.access_ttl
+    providers.tiktok.access_ttl = 120  # lapses within minutes
+    try:
+        connect(web, "tiktok", "TT sends")
+    finally:
+        providers.tiktok.access_ttl = saved
+    account = account_by_name(oauth_client, tenant.headers, "TT sends")
+    url = f"/rest/v1/channel_accounts/{account['id']}"
+    assert oauth_client.patch(url, json={"is_active": True}, headers=tenant.headers).status_code == 200
+    sent = oauth_client.post(
+        f"{url}/messages", json={"to": "conv-9", "body": {"text": "hi"}}, headers=tenant.headers
+    )
+    assert sent.status_code == 202, sent.text
+    jobs.run()
+    message = oauth_client.get(f"{url}/messages/{sent.json()['id']}", headers=tenant.headers).json()
+    assert message["status"] == "sent", message
+    after = oauth_client.get(url, headers=tenant.headers).json()
+    assert after["settings"]["access_token_expires_at"] > account["settings"]["access_token_expires_at"]
+    assert after["connection_status"] == "connected"
