@@ -10,7 +10,7 @@ from typing import Any
 import httpx2 as httpx
 
 from tests.support.oauth_env import consent
-from tests.support.sandbox_server import SandboxServer, login, sandbox_server  # noqa: F401
+from tests.support.sandbox_server import SandboxServer, login
 from tests.support.tenants import Tenant
 from tests.support.web import allow_byom, csrf_from
 

@@ -4,7 +4,8 @@ set, served by uvicorn on a real 127.0.0.1 port, with the sandbox mail servers o
 Every provider call the service makes goes over HTTP to its own /sandbox/<provider> mounts, and the
 emulators post their webhooks back to it, so a test drives exactly what a newcomer gets offline.
 
-Use it from a test module with ``from tests.support.sandbox_server import sandbox_server  # noqa: F401``.
+Make it available from a conftest with
+``from tests.support.sandbox_server import sandbox_server  # noqa: F401`` (tests/oauth and tests/sandbox do).
 """
 
 from __future__ import annotations
