@@ -49,6 +49,7 @@ def _serve(db_url: str, port: int, conn: Connection) -> None:
         SWITCHBOARD_VAR_DIR=str(tmp / "var"),
         SWITCHBOARD_QUEUE_URL=f"sqlite:///{tmp / 'queue.db'}",
         SWITCHBOARD_LOG_LEVEL="WARNING",
+        SWITCHBOARD_SANDBOX_MAIL="false",
         SWITCHBOARD_PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
     )
     import uvicorn

@@ -122,3 +122,36 @@ def test_nul_characters_are_refused_not_crashed_on(client: TestClient, tenant: T
         headers=tenant.headers,
     )
     assert r.status_code == 201
+
+
+def test_a_postgres_connection_dropped_while_idle_is_replaced_not_an_error(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pooled connections idle for a while are pinged on checkout, so a server restart or a dropped
+    idle connection costs a reconnect, never a failed request."""
+    import asyncpg
+    from sqlalchemy import text
+
+    from switchboard.core import db as core_db
+
+    monkeypatch.setattr(core_db, "PING_AFTER_IDLE_SECONDS", 0.0)
+
+    async def go(rt: Any) -> tuple[int, int] | None:
+        async with rt.engine.connect() as conn:
+            if conn.dialect.name != "postgresql":
+                return None
+            before = int((await conn.execute(text("select pg_backend_pid()"))).scalar_one())
+        url = rt.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        killer = await asyncpg.connect(url)
+        try:
+            await killer.execute(f"select pg_terminate_backend({before})")
+        finally:
+            await killer.close()
+        async with rt.engine.connect() as conn:
+            after = int((await conn.execute(text("select pg_backend_pid()"))).scalar_one())
+        return before, after
+
+    result = db.run(go)
+    if result is not None:
+        before, after = result
+        assert after != before
