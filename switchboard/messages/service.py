@@ -24,7 +24,7 @@ from switchboard.channels.schemas import ConnectionStatus
 from switchboard.channels.service import ChannelAccountService
 from switchboard.connectors.adapter import ErrorKind, HealthResult, InboundEvent, ProviderError
 from switchboard.connectors.base import ChannelType
-from switchboard.core.errors import Conflict, NotFound
+from switchboard.core.errors import Conflict, NotFound, TooManyRequests
 from switchboard.core.permissions import Permission, Principal
 from switchboard.core.queue import enqueue_on_commit
 from switchboard.health.service import health
@@ -123,6 +123,7 @@ class OutboundMessageService:
                 details=[{"field": "channel_account_id", "rule": "disconnected", "message": reason}],
             )
         now = _now()
+        await self._within_warming_limit(session, account, now)
         message_id = uuid.uuid4()
         values = {
             "id": message_id,
@@ -160,6 +161,40 @@ class OutboundMessageService:
             extra={"outbound_message_id": str(message_id), "channel_account_id": str(account.id)},
         )
         return message, True
+
+    async def _within_warming_limit(
+        self, session: AsyncSession, account: ChannelAccount, now: datetime
+    ) -> None:
+        """A WhatsApp Lite number on a warming campaign takes at most its daily limit of messages
+        (UTC day), so a new number ramps up instead of being banned for a burst."""
+        settings = account.settings or {}
+        if account.type != ChannelType.WHATSAPP_LITE.value or not settings.get("warming_enabled"):
+            return
+        limit = int(settings.get("warming_daily_limit") or 50)
+        # Concurrent sends on this account queue behind the row lock, so the count cannot be overrun.
+        await session.execute(
+            select(ChannelAccount.id).where(ChannelAccount.id == account.id).with_for_update()
+        )
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        today = await session.scalar(
+            select(func.count())
+            .select_from(OutboundMessage)
+            .where(
+                OutboundMessage.channel_account_id == account.id,
+                OutboundMessage.created_at >= day,
+                OutboundMessage.status != FAILED,
+            )
+        )
+        if (today or 0) >= limit:
+            message = (
+                f"the warming campaign allows {limit} messages a day on this number; "
+                "try again after 00:00 UTC"
+            )
+            raise TooManyRequests(
+                f"channel_account_id: {message}",
+                code="warming_limit_reached",
+                details=[{"field": "channel_account_id", "rule": "warming_daily_limit", "message": message}],
+            )
 
     async def _by_reference(
         self, session: AsyncSession, account_id: uuid.UUID, reference: str

@@ -287,3 +287,30 @@ def test_message_bodies_and_recipients_stay_out_of_logs_and_analytics(
     assert event.properties["outbound_message_id"] == queued["id"]
     assert secret_text not in str(event.properties)
     assert account(client, tenant, telegram_account)["connection_status"] == "connected"
+
+
+def test_a_whatsapp_lite_number_on_a_warming_campaign_takes_its_daily_limit(
+    client: TestClient, tenant: Tenant, db: Any
+) -> None:
+    settings = {
+        "phone_number": "+14155550111",
+        "sender_id": "Acme",
+        "warming_enabled": True,
+        "warming_daily_limit": 2,
+    }
+    warming = create_direct(db, tenant, "WHATSAPP_LITE", settings)
+    for i in range(2):
+        assert (
+            send(client, tenant, warming, {"to": "+14155550123", "body": {"text": f"hi {i}"}}).status_code
+            == 202
+        )
+    over = send(client, tenant, warming, {"to": "+14155550123", "body": {"text": "one too many"}})
+    assert over.status_code == 429
+    assert over.json()["error"] == "warming_limit_reached"
+    assert over.json()["details"][0]["rule"] == "warming_daily_limit"
+    # Without a campaign the number is not capped here.
+    free = create_direct(db, tenant, "WHATSAPP_LITE", settings | {"warming_enabled": False})
+    for i in range(3):
+        assert (
+            send(client, tenant, free, {"to": "+14155550123", "body": {"text": f"hi {i}"}}).status_code == 202
+        )
