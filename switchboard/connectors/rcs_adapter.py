@@ -35,6 +35,7 @@ from switchboard.connectors.base import ChannelType
 from switchboard.connectors.http import base_url, json_or_empty, kind_for_status, request
 
 SCOPE = "https://www.googleapis.com/auth/rcsbusinessmessaging"
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 SIGNATURE_HEADER = "x-goog-signature"
 
 
@@ -84,8 +85,27 @@ class RcsAdapter:
         self.settings = settings
         self.base = base_url(settings, "rbm")
 
+    def _token_url(self, key: dict[str, Any]) -> str:
+        """The key's token_uri, if it is Google's (live) or under the configured RBM host (the
+        sandbox): a tenant-supplied URL must not make the service call anywhere else."""
+        uri = str(key["token_uri"])
+        if uri.startswith(self.base + "/") or (
+            self.settings.provider_mode == "live" and uri == GOOGLE_TOKEN_URL
+        ):
+            return uri
+        expected = GOOGLE_TOKEN_URL if self.settings.provider_mode == "live" else f"{self.base}/token"
+        hint = (
+            "" if self.settings.provider_mode == "live" else " (sandbox mode: create a key at /sandbox/rbm)"
+        )
+        raise ProviderError(
+            f"the service account key's token_uri must be {expected}{hint}",
+            kind=ErrorKind.NEEDS_ACTION,
+            code="bad_key",
+        )
+
     async def _token(self, ctx: AccountContext) -> str:
         key = _service_account(ctx)
+        token_url = self._token_url(key)
         try:
             assertion = signed_assertion(key)
         except ValueError as exc:
@@ -94,7 +114,7 @@ class RcsAdapter:
             ) from exc
         response = await request(
             "POST",
-            key["token_uri"],
+            token_url,
             data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
         )
         data = json_or_empty(response)

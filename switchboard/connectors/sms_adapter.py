@@ -55,6 +55,19 @@ class SmsAdapter:
                 code="token_revoked" if kind is ErrorKind.NEEDS_ACTION else str(body.get("code") or ""),
                 status=response.status_code,
             )
+        number = str(ctx.settings.get("phone_number") or "")
+        owned = json_or_empty(response).get("incoming_phone_numbers")
+        if (
+            number
+            and isinstance(owned, list)
+            and not any(isinstance(n, dict) and n.get("phone_number") == number for n in owned)
+        ):
+            # Released, ported away, or moved to another (sub)account: sends from it would fail.
+            raise ProviderError(
+                f"{number} is not a number of Twilio account {sid}; add it back or change the number",
+                kind=ErrorKind.NEEDS_ACTION,
+                code="number_not_on_account",
+            )
         return HealthResult(ok=True)
 
     async def connect(self, ctx: AccountContext) -> HealthResult:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -115,3 +116,22 @@ def test_disabled_service_account_disconnects(
     result = check_now(client, tenant, account_id)
     assert result["connection_status"] == "disconnected"
     assert result["status_reason"].startswith("reauthorization required")
+
+
+def test_a_key_whose_token_uri_points_elsewhere_is_refused_without_calling_it(
+    client: TestClient, tenant: Tenant, db: Any, rbm: RbmSandbox
+) -> None:
+    """token_uri comes from the tenant's key: only Google's (live) or the configured RBM host's is
+    called, so a key cannot make the service post to another address."""
+    received: list[str] = []
+    for target in ("https://oauth2.googleapis.com/token", "http://127.0.0.1:9/internal"):
+        key = json.loads(rbm.add_service_account(EMAIL)) | {"token_uri": target}
+        secrets = {"service_account_key": json.dumps(key), "webhook_client_token": CLIENT_TOKEN}
+        account_id = create_direct(
+            db, tenant, "RCS", {"brand_name": "Acme", "agent_id": "acme_agent"}, secrets
+        )
+        shown = check_now(client, tenant, account_id)
+        assert shown["connection_status"] == "disconnected"
+        assert "token_uri must be" in shown["status_reason"]
+        received.append(shown["status_reason"])
+    assert "create a key at /sandbox/rbm" in received[0]  # sandbox mode: a real Google key is not used

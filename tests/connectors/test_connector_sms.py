@@ -83,3 +83,14 @@ def test_rotated_auth_token_disconnects(
         twilio.auth_token = original
     assert result["connection_status"] == "disconnected"
     assert result["status_reason"].startswith("reauthorization required")
+
+
+def test_a_number_no_longer_on_the_account_disconnects_with_the_reason(
+    client: TestClient, tenant: Tenant, db: Any, twilio: TwilioSmsEmulator
+) -> None:
+    account_id = _account(db, tenant, twilio)
+    assert check_now(client, tenant, account_id)["connection_status"] == "connected"
+    twilio.reclaim(NUMBER)  # released from the account
+    shown = check_now(client, tenant, account_id)
+    assert shown["connection_status"] == "disconnected"
+    assert f"{NUMBER} is not a number of Twilio account" in shown["status_reason"]
