@@ -85,7 +85,9 @@ class ChannelAdapter(Protocol):
 
 # Adapters by channel type. A factory takes the Settings (base URLs, timeouts) and returns an adapter.
 # Optional extras an adapter may define: `connect(ctx) -> HealthResult` (set-up on connect/reconnect,
-# e.g. registering a webhook) and `webhook_event_id(headers, payload) -> str | None` (replay dedupe).
+# e.g. registering a webhook), `webhook_event_id(headers, payload) -> str | None` (replay dedupe),
+# `webhook_handshake(ctx, headers, body) -> str | None` (a URL check POSTed to the webhook) and
+# `webhook_validation(ctx, query params) -> dict | None` (a URL check the provider GETs, answered as JSON).
 ADAPTERS: dict[str, Callable[[Any], ChannelAdapter]] = {}
 
 

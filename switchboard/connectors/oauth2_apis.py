@@ -8,8 +8,10 @@ success, whatever the HTTP status). Webhooks are signed
 `TikTok-Signature: t=<ts>,s=<hex HMAC-SHA256(app secret, "<ts>.<raw body>")>`.
 LinkedIn signs `X-LI-Signature: <hex HMAC-SHA256(client secret, "hmacsha256=" + raw body)>` (the
 prefix is part of what is signed, not of the header) and pushes Organization Social Action
-Notifications `{"type", "notifications": [{"notificationId", "action", "sourcePost",
-"decoratedGeneratedActivity": {"comment": {"entity", "owner", "text"}}, ...}]}`.
+Notifications `{"type", "notifications": [{"notificationId", "organizationalEntity", "action",
+"sourcePost", "decoratedGeneratedActivity": {"comment": {"entity", "owner", "text"}}, ...}]}`. It
+validates a webhook URL with `GET ?challengeCode=<uuid>`, answered with JSON `{"challengeCode",
+"challengeResponse": <hex HMAC-SHA256(client secret, challengeCode)>}`.
 Sources: docs/connections.md, "Wire formats and their sources".
 """
 
@@ -41,6 +43,12 @@ LINKEDIN_VERSION = "202401"
 def linkedin_signature(client_secret: str, body: bytes) -> str:
     """LinkedIn signs "hmacsha256=" followed by the raw body, and sends the hex digest alone."""
     return hmac.new(client_secret.encode(), b"hmacsha256=" + body, hashlib.sha256).hexdigest()
+
+
+def linkedin_challenge_response(client_secret: str, challenge_code: str) -> str:
+    """The answer to LinkedIn's webhook validation: hex HMAC-SHA256 of the code, keyed with the
+    client secret."""
+    return hmac.new(client_secret.encode(), challenge_code.encode(), hashlib.sha256).hexdigest()
 
 
 def _expires(body: dict[str, Any]) -> datetime | None:
@@ -314,6 +322,17 @@ class LinkedInAdapter(_RefreshingAdapter):
             return False
         expected = linkedin_signature(self.ep.client_secret, body)
         return hmac.compare_digest(expected, sent)
+
+    def webhook_validation(self, ctx: AccountContext, params: dict[str, str]) -> dict[str, str] | None:
+        """LinkedIn's URL validation (at registration, then every 2 hours): `GET ?challengeCode=`
+        answered within 3 s with both values as JSON. None when there is no code to answer."""
+        code = params.get("challengeCode", "")
+        if not code or len(code) > 200 or not self.ep.client_secret:
+            return None
+        return {
+            "challengeCode": code,
+            "challengeResponse": linkedin_challenge_response(self.ep.client_secret, code),
+        }
 
     def webhook_event_id(self, headers: dict[str, str], payload: dict[str, Any]) -> str | None:
         """LinkedIn may deliver a batch twice: its notification ids are the replay key."""

@@ -146,6 +146,19 @@ class Platform:
             raise Refused(502, "url", f"The platform could not be reached: {exc}") from exc
         return response.status_code, response.text
 
+    async def get(self, url: str, params: dict[str, str], timeout: float = 10) -> tuple[int, str, str]:
+        """GET a platform URL (a provider validating a webhook URL): status, content type and text."""
+        if not self.owns(url):
+            raise Refused(409, "url", "Webhooks only go to this Switchboard's own address.")
+        try:
+            async with httpx2.AsyncClient(timeout=timeout) as client:
+                response = await client.get(url, params=params)
+        except httpx2.TimeoutException as exc:
+            raise Refused(504, "url", f"The platform did not answer within {timeout:g} s.") from exc
+        except httpx2.HTTPError as exc:
+            raise Refused(502, "url", f"The platform could not be reached: {exc}") from exc
+        return response.status_code, response.headers.get("content-type", ""), response.text
+
 
 async def simulate(
     request: Request,

@@ -1,17 +1,27 @@
 """Sandbox LinkedIn: /oauth/v2/authorization, /oauth/v2/accessToken (code with PKCE, refresh_token),
-the Rest.li calls Switchboard makes (organizationAcls, organizations, posts) and /v2/userinfo.
+the Rest.li calls Switchboard makes (organizationAcls, organizations, posts) and /v2/userinfo, and the
+webhook traffic LinkedIn sends.
 
-`POST /simulate/comment` (the form on `/`, or JSON `{channel_id, organization, text}`) is a member
+LinkedIn calls the webhook URL registered in the developer app's Webhooks tab, the platform's
+`/webhooks/linkedin`, and names the organization in each notification. It sends nothing to a URL
+it has not validated: `GET <url>?challengeCode=<uuid4>` must answer 200, `application/json`,
+`{"challengeCode", "challengeResponse": <hex HMAC-SHA256(client secret, challengeCode)>}` within 3 s.
+
+`POST /simulate/validate` (JSON `{channel_id?}`, or the form on `/`) runs that validation against
+`/webhooks/linkedin`, or against `/webhooks/<channel id>` when a channel id is given.
+`POST /simulate/comment` (JSON `{channel_id?, organization?, text}`, or the form on `/`) is a member
 commenting on one of the organization's posts: an Organization Social Action Notification, signed
-`X-LI-Signature` with the client secret, goes to the channel's webhook `/webhooks/<channel id>`
-(the URL a LinkedIn app's webhook subscription would be given)."""
+`X-LI-Signature` with the client secret, goes to `/webhooks/linkedin` (or the channel's own URL when
+a channel id is given), validated first if it was not yet."""
 
 from __future__ import annotations
 
+import hmac
 import itertools
 import json
 import secrets
 import time
+import uuid
 from typing import Any
 
 from starlette.applications import Starlette
@@ -19,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from switchboard.connectors.oauth2_apis import linkedin_signature
+from switchboard.connectors.oauth2_apis import linkedin_challenge_response, linkedin_signature
 from switchboard.oauth.providers import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from switchboard.sandbox._kit import Platform, Refused, bearer, esc, page, simulate
 from switchboard.sandbox._oauth2 import OAuth2Sandbox
@@ -39,10 +49,13 @@ class LinkedInSandbox(OAuth2Sandbox):
         self.posts: list[dict[str, Any]] = []
         self.post_urns: list[str] = []
         self.platform = Platform()
+        self.validated: set[str] = set()  # webhook URLs that passed the challenge
+        self.validation_timeout = 3.0  # seconds LinkedIn waits for the answer
         self._notifications = itertools.count(460710000)
         self.app = Starlette(
             routes=[
                 Route("/", self.index),
+                Route("/simulate/validate", self.simulate_validate, methods=["POST"]),
                 Route("/simulate/comment", self.simulate_comment, methods=["POST"]),
                 Route("/oauth/v2/authorization", self.authorize, methods=["GET", "POST"]),
                 Route("/oauth/v2/accessToken", self.token, methods=["POST"]),
@@ -81,6 +94,37 @@ class LinkedInSandbox(OAuth2Sandbox):
         }
         return {"type": "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS", "notifications": [item]}
 
+    def webhook_target(self, channel_id: str) -> str:
+        """The app's webhook URL, or a channel's own when its id is given."""
+        return self.platform.channel_webhook(channel_id) if channel_id else self.platform.webhook("linkedin")
+
+    async def validate(self, url: str) -> str:
+        """LinkedIn's webhook validation; returns the challenge code answered. Refused (502, or 504
+        past the timeout) when the answer is not the right JSON in time."""
+        code = str(uuid.uuid4())
+        status, content_type, text = await self.platform.get(
+            url, {"challengeCode": code}, timeout=self.validation_timeout
+        )
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            answer = None
+        expected = linkedin_challenge_response(self.client_secret, code)
+        ok = (
+            status == 200
+            and content_type.split(";")[0].strip() == "application/json"
+            and isinstance(answer, dict)
+            and answer.get("challengeCode") == code
+            and hmac.compare_digest(str(answer.get("challengeResponse", "")), expected)
+        )
+        if not ok:
+            self.validated.discard(url)
+            raise Refused(
+                502, "url", f"This URL did not pass the security challenge check (it answered {status})."
+            )
+        self.validated.add(url)
+        return code
+
     async def index(self, request: Request) -> Response:
         orgs = "".join(
             f"<li><b>{esc(name)}</b> <code>urn:li:organization:{oid}</code></li>"
@@ -90,21 +134,38 @@ class LinkedInSandbox(OAuth2Sandbox):
             f'<option value="urn:li:organization:{oid}">{esc(name)}</option>'
             for oid, name in self.organizations.items()
         )
+        app_url = self.platform.url + "/webhooks/linkedin" if self.platform.url else "/webhooks/linkedin"
+        validated = "".join(f"<li><code>{esc(u)}</code></li>" for u in sorted(self.validated))
         body = (
             f"<p>Consent connects one of these organizations:</p><ul>{orgs}</ul>"
-            "<p>Switch the channel on, then comment on the organization's latest post as a member; the "
-            "notification goes to the channel's webhook (its id is in the channel page's address).</p>"
+            f"<p>The app's webhook is <code>{esc(app_url)}</code>: LinkedIn validates it "
+            "(<code>challengeCode</code>) before sending anything, and names the organization in each "
+            "notification. Leave the channel id empty to use it, or give one to use the channel's own "
+            "URL.</p>"
+            f"<p>Validated: </p><ul>{validated or '<li>none yet</li>'}</ul>"
+            '<form method="post" action="simulate/validate">'
+            '<input name="channel_id" placeholder="Channel id (optional)" aria-label="Channel id"> '
+            "<button>Validate webhook</button></form>"
+            "<p>Switch the channel on, then comment on the organization's latest post as a member:</p>"
             '<form method="post" action="simulate/comment">'
-            '<input name="channel_id" placeholder="Channel id" aria-label="Channel id" required> '
+            '<input name="channel_id" placeholder="Channel id (optional)" aria-label="Channel id"> '
             f'<select name="organization" aria-label="Organization">{options}</select> '
             '<input name="text" placeholder="Comment" aria-label="Comment" required> '
             "<button>Comment as a member</button></form>"
         )
         return page(self.title, body)
 
+    async def simulate_validate(self, request: Request) -> Response:
+        async def check(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+            url = self.webhook_target(fields["channel_id"])
+            code = await self.validate(url)
+            return 200, {"validated": True, "url": url, "challenge_code": code}
+
+        return await simulate(request, self.title, ("channel_id",), check)
+
     async def simulate_comment(self, request: Request) -> Response:
         async def write(fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
-            url = self.platform.channel_webhook(fields["channel_id"])
+            url = self.webhook_target(fields["channel_id"])
             if not fields["text"]:
                 raise Refused(422, "text", "text is required.")
             organization = fields["organization"] or f"urn:li:organization:{next(iter(self.organizations))}"
@@ -112,10 +173,15 @@ class LinkedInSandbox(OAuth2Sandbox):
                 raise Refused(
                     404, "organization", f"{organization!r} is not an organization of this sandbox."
                 )
+            if url not in self.validated:  # LinkedIn sends only to a validated webhook
+                await self.validate(url)
             body = json.dumps(self.comment_notification(organization, fields["text"])).encode()
             headers = {"Content-Type": "application/json", "X-LI-Signature": self.sign(body)}
             status = await self.platform.post(url, body, headers)
-            return status, {"notification_id": json.loads(body)["notifications"][0]["notificationId"]}
+            return status, {
+                "notification_id": json.loads(body)["notifications"][0]["notificationId"],
+                "url": url,
+            }
 
         return await simulate(request, self.title, ("channel_id", "organization", "text"), write)
 

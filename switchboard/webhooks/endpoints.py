@@ -87,6 +87,40 @@ async def tiktok_events(request: Request) -> Response:
     return Response(_OK, media_type="application/json")
 
 
+@router.get("/linkedin")
+async def linkedin_validation(request: Request) -> Response:
+    """LinkedIn validates the app's webhook URL: `?challengeCode=` answered with the code and its
+    HMAC under the app's client secret, as JSON (at registration, then every 2 hours)."""
+    try:
+        answer = webhooks.validate_app(_rt(request), "linkedin", dict(request.query_params))
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    return JSONResponse(answer)
+
+
+@router.post("/linkedin")
+async def linkedin_events(request: Request) -> Response:
+    """The platform LinkedIn app's webhook: each notification routed by its organizationalEntity."""
+    body = await request.body()
+    try:
+        new = await webhooks.ingest_app(_rt(request), "linkedin", dict(request.headers), body)
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    if new:
+        schedule_parse()
+    return Response(_OK, media_type="application/json")
+
+
+@router.get("/{channel_account_id}")
+async def account_validation(channel_account_id: uuid.UUID, request: Request) -> Response:
+    """A provider validating one account's webhook URL with a GET (LinkedIn's challengeCode)."""
+    try:
+        answer = await webhooks.validate_account(_rt(request), channel_account_id, dict(request.query_params))
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    return JSONResponse(answer)
+
+
 @router.post("/{channel_account_id}")
 async def account_webhook(channel_account_id: uuid.UUID, request: Request) -> Response:
     """One channel account's webhook, verified the provider's way (secret token, HMAC, ...)."""

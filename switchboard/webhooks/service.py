@@ -49,18 +49,52 @@ KEPT_HEADERS = (
 )
 
 
-def _text_key(name: str) -> Callable[[dict[str, Any]], str | None]:
-    def key_of(payload: dict[str, Any]) -> str | None:
+# An app-level delivery routed to accounts: (the id naming the account, that account's payload).
+AppRoute = tuple[str, dict[str, Any]]
+
+
+def _whole_by(name: str) -> Callable[[dict[str, Any]], list[AppRoute]]:
+    """The payload names one account at its top level (TikTok: `user_openid`)."""
+
+    def routes(payload: dict[str, Any]) -> list[AppRoute]:
         value = payload.get(name)
-        return value if isinstance(value, str) and value else None
+        return [(value, payload)] if isinstance(value, str) and value else []
 
-    return key_of
+    return routes
 
 
-# provider -> (channel type, the account setting that holds the id, the id in a payload)
-APP_WEBHOOKS: dict[str, tuple[ChannelType, str, Callable[[dict[str, Any]], str | None]]] = {
-    "tiktok": (ChannelType.TIKTOK, "business_id", _text_key("user_openid")),
+def _items_by(items: str, name: str) -> Callable[[dict[str, Any]], list[AppRoute]]:
+    """A batch whose items each name their account (LinkedIn: `notifications[].organizationalEntity`):
+    one payload per account, with its items in order; items naming no account are left out."""
+
+    def routes(payload: dict[str, Any]) -> list[AppRoute]:
+        batch = payload.get(items)
+        groups: dict[str, list[Any]] = {}
+        for item in batch if isinstance(batch, list) else []:
+            value = item.get(name) if isinstance(item, dict) else None
+            if isinstance(value, str) and value:
+                groups.setdefault(value, []).append(item)
+        if len(groups) == 1 and len(next(iter(groups.values()))) == len(batch or []):
+            return [(next(iter(groups)), payload)]  # the whole delivery is one account's: kept as sent
+        return [(key, {**payload, items: group}) for key, group in groups.items()]
+
+    return routes
+
+
+# provider -> (channel type, the account setting that holds the id, the payload's routes)
+APP_WEBHOOKS: dict[str, tuple[ChannelType, str, Callable[[dict[str, Any]], list[AppRoute]]]] = {
+    "tiktok": (ChannelType.TIKTOK, "business_id", _whole_by("user_openid")),
+    "linkedin": (
+        ChannelType.LINKEDIN,
+        "organization_urn",
+        _items_by("notifications", "organizationalEntity"),
+    ),
 }
+
+
+def _app_context() -> AccountContext:
+    """An app-level webhook is checked with the app's own secret, not any account's."""
+    return AccountContext(uuid.UUID(int=0), uuid.UUID(int=0), {}, {})
 
 
 class WebhookRejected(Exception):
@@ -277,14 +311,14 @@ class WebhookService:
             stored = await store_events(s, rows)
         return stored
 
-    async def ingest_app(self, rt: Runtime, provider: str, headers: dict[str, str], body: bytes) -> bool:
+    async def ingest_app(self, rt: Runtime, provider: str, headers: dict[str, str], body: bytes) -> int:
         """A provider that sends all of one app's webhooks to one URL and names the account in the
-        payload (TikTok Business Messaging: `user_openid`). Verified with the app's secret, routed
-        to the account connected with that id."""
-        channel_type, setting, key_of = APP_WEBHOOKS[provider]
+        payload (TikTok Business Messaging: `user_openid`; LinkedIn: each notification's
+        `organizationalEntity`). Verified with the app's secret, each part stored on the account
+        connected with that id. Returns how many new events were stored."""
+        channel_type, setting, routes_of = APP_WEBHOOKS[provider]
         adapter = get_adapter(channel_type, rt.settings)
-        app_ctx = AccountContext(uuid.UUID(int=0), uuid.UUID(int=0), {}, {})  # the app's, no account's
-        if adapter is None or not adapter.verify_webhook(app_ctx, headers, body, ""):
+        if adapter is None or not adapter.verify_webhook(_app_context(), headers, body, ""):
             raise WebhookRejected(401, "signature missing or invalid")
         try:
             payload = json.loads(body)
@@ -292,25 +326,54 @@ class WebhookService:
             raise WebhookRejected(400, "body is not JSON") from exc
         if not isinstance(payload, dict):
             raise WebhookRejected(400, "body is not a JSON object")
-        key = key_of(payload)
+        event_id_of = getattr(adapter, "webhook_event_id", None)
+        rows: list[dict[str, Any]] = []
         async for s in session_scope(rt.sessionmaker):
-            account = await _account_by_setting(s, channel_type, setting, key) if key else None
-            if account is None:
-                # Signed by our app but for nobody connected here (yet): acknowledged, not stored.
-                log.warning("app webhook for an unknown account", extra={"provider": provider})
-                return False
-            event_id_of = getattr(adapter, "webhook_event_id", None)
-            event_id = (event_id_of(headers, payload) if event_id_of else None) or _body_id(body)
-            row = {
-                "organization_id": account.organization_id,
-                "channel_account_id": account.id,
-                "provider": provider,
-                "provider_message_id": event_id[:200],
-                "body": body,
-                "headers": _kept(headers),
-            }
-            stored = await store_events(s, [row])
-        return stored > 0
+            for key, part in routes_of(payload) or [("", payload)]:
+                account = await _account_by_setting(s, channel_type, setting, key) if key else None
+                if account is None:
+                    # Signed by our app but for nobody connected here (yet): acknowledged, not stored.
+                    log.warning("app webhook for an unknown account", extra={"provider": provider})
+                    continue
+                raw = body if part is payload else json.dumps(part).encode()
+                event_id = (event_id_of(headers, part) if event_id_of else None) or _body_id(raw)
+                rows.append(
+                    {
+                        "organization_id": account.organization_id,
+                        "channel_account_id": account.id,
+                        "provider": provider,
+                        "provider_message_id": event_id[:200],
+                        "body": raw,
+                        "headers": _kept(headers),
+                    }
+                )
+            stored = await store_events(s, rows)
+        return stored
+
+    def validate_app(self, rt: Runtime, provider: str, params: dict[str, str]) -> dict[str, str]:
+        """A provider checking its app-level webhook URL with a GET (LinkedIn's challengeCode)."""
+        channel_type = APP_WEBHOOKS[provider][0]
+        adapter = get_adapter(channel_type, rt.settings)
+        answer_of = getattr(adapter, "webhook_validation", None)
+        if answer_of is None:
+            raise WebhookRejected(404, "this webhook takes no validation request")
+        answer: dict[str, str] | None = answer_of(_app_context(), params)
+        if answer is None:
+            raise WebhookRejected(400, "challengeCode is required")
+        return answer
+
+    async def validate_account(
+        self, rt: Runtime, account_id: uuid.UUID, params: dict[str, str]
+    ) -> dict[str, str]:
+        """The same check on one account's URL, for types whose provider validates with a GET."""
+        verifier = await self._cached(rt, account_id)
+        answer_of = getattr(verifier.adapter, "webhook_validation", None) if verifier else None
+        if verifier is None or answer_of is None:
+            raise WebhookRejected(404, "unknown webhook")
+        answer: dict[str, str] | None = answer_of(verifier.ctx, params)
+        if answer is None:
+            raise WebhookRejected(400, "challengeCode is required")
+        return answer
 
     async def ingest_twilio(self, rt: Runtime, headers: dict[str, str], body: bytes, urls: list[str]) -> bool:
         """Twilio SMS webhooks: verified with the auth token of the account owning the number,
