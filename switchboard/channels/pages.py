@@ -16,6 +16,7 @@ from starlette.datastructures import FormData
 
 from switchboard.channels.schemas import ChannelAccountCreate, ChannelAccountUpdate
 from switchboard.channels.service import ChannelAccountService
+from switchboard.channels.webhook_setup import WebhookSetup, setup_for
 from switchboard.connectors import REGISTRY, get_descriptor
 from switchboard.connectors.base import (
     ChannelType,
@@ -123,6 +124,12 @@ class FieldView:
     @property
     def dom_id(self) -> str:
         return "f-" + self.key.replace(".", "-")
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    url: str
+    setup: WebhookSetup
 
 
 @dataclass(frozen=True)
@@ -526,6 +533,8 @@ async def _edit_page(
         send_form = _send_form(rule)
     recent, _ = await outbound.list_messages(session, principal, svc, account.id, limit=RECENT_MESSAGES)
     masks = {name: public.settings.get(name) for name in descriptor.secret_fields}
+    setup = setup_for(account.type)
+    webhook = WebhookView(public.webhook_url, setup) if setup is not None and public.webhook_url else None
     values = parsed.settings if parsed else dict(account.settings)
     history = await svc.history(session, principal, account.id)
     _, health_row, attempts = await health.connection_log(session, principal, svc, account.id, limit=20)
@@ -546,6 +555,7 @@ async def _edit_page(
         "own_reconnect": descriptor.connection_method not in (ConnectionMethod.OAUTH, ConnectionMethod.QR),
         "send_form": send_form,
         "recent_messages": [_message_view(m) for m in recent],
+        "webhook": webhook,
         **_abilities(principal),
     }
     return render(request, "channels/edit.html", context, status_code=status_code)

@@ -70,6 +70,11 @@ class ChannelAccountRead(BaseModel):
     last_checked_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    webhook_url: str | None = Field(
+        default=None,
+        description="Read-only: the URL the provider posts this channel's webhooks to (for some types "
+        "one platform URL per provider app, e.g. /webhooks/linkedin); null for types without webhooks.",
+    )
 
 
 class AuditEntryRead(BaseModel):

@@ -15,6 +15,7 @@ from switchboard.channels.schemas import (
     ChannelAccountUpdate,
     ConnectionStatus,
 )
+from switchboard.channels.webhook_setup import webhook_url
 from switchboard.connectors import get_descriptor
 from switchboard.connectors.base import ChannelType, ChannelTypeDescriptor
 from switchboard.core import audit
@@ -37,8 +38,9 @@ def readable_by(principal: Principal) -> Select[ChannelAccount]:
 
 
 class ChannelAccountService:
-    def __init__(self, vault: Vault) -> None:
+    def __init__(self, vault: Vault, public_base_url: str = "") -> None:
         self.vault = vault
+        self.public_base_url = public_base_url  # for webhook URLs; "" leaves them relative
 
     async def list_accounts(
         self,
@@ -95,7 +97,12 @@ class ChannelAccountService:
             last_checked_at=account.last_checked_at,
             created_at=account.created_at,
             updated_at=account.updated_at,
+            webhook_url=webhook_url(self.public_base_url, account.type, account.id),
         )
+
+    async def _snapshot(self, session: AsyncSession, account: ChannelAccount) -> dict[str, Any]:
+        """What the audit trail records: the stored state, masked (the webhook URL is derived)."""
+        return (await self.read(session, account)).model_dump(mode="json", exclude={"webhook_url"})
 
     def _validate(
         self, descriptor: ChannelTypeDescriptor, settings: dict[str, Any], credentials: dict[str, str]
@@ -155,7 +162,7 @@ class ChannelAccountService:
         for name, value in secrets.items():
             await self.vault.put(session, OWNER, account.id, name, value, org_id)
         await session.flush()
-        after = (await self.read(session, account)).model_dump(mode="json")
+        after = await self._snapshot(session, account)
         await audit.record(
             session,
             principal,
@@ -172,7 +179,7 @@ class ChannelAccountService:
     ) -> ChannelAccount:
         principal.require(Permission.CHANNELS_MANAGE)
         account = await self.get(session, principal, account_id)
-        before = (await self.read(session, account)).model_dump(mode="json")
+        before = await self._snapshot(session, account)
         descriptor = get_descriptor(account.type)
         if data.settings is not None or data.credentials is not None:
             stored = await self.vault.read_all(session, OWNER, account.id)
@@ -203,7 +210,7 @@ class ChannelAccountService:
         if data.is_active is not None:
             account.is_active = data.is_active
         await session.flush()
-        after = (await self.read(session, account)).model_dump(mode="json")
+        after = await self._snapshot(session, account)
         if after != before:
             action = "channel_account.updated"
             if set(_diff(before, after)) == {"is_active", "updated_at"}:
@@ -223,7 +230,7 @@ class ChannelAccountService:
     async def delete(self, session: AsyncSession, principal: Principal, account_id: uuid.UUID) -> None:
         principal.require(Permission.CHANNELS_MANAGE)
         account = await self.get(session, principal, account_id)
-        before = (await self.read(session, account)).model_dump(mode="json")
+        before = await self._snapshot(session, account)
         await self.vault.remove(session, OWNER, account.id)
         await session.delete(account)
         await audit.record(

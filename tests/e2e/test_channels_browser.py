@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from playwright.sync_api import Locator, Page, Route, expect
+from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
 from sqlalchemy import func, select
 
 from switchboard.models import VaultSecret
@@ -268,3 +268,34 @@ def test_sign_in_failure_and_sign_out(page: Page, tenant: Tenant, screenshot: Sh
     screenshot("2-signed-out")
     page.goto("/settings/channels")
     expect(page).to_have_url(re.compile(r"/login\?next="))
+
+
+def test_webhook_card_copies_the_url_to_register(
+    page: Page, context: BrowserContext, tenant: Tenant, live_server: str, screenshot: Shot
+) -> None:
+    """A Shopify Inbox channel: the tenant registers the webhook in its custom app, so the channel
+    page shows the URL with a Copy button, where it goes and how deliveries are signed."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    with api(live_server, tenant) as c:
+        body = {
+            "name": "Store chat",
+            "type": "SHOPIFY_INBOX",
+            "settings": {"shop_domain": "acme.myshopify.com", "client_secret": "shpss_not_for_display"},
+        }
+        acc = c.post("/rest/v1/channel_accounts", json=body).json()
+    url = f"{live_server}/webhooks/{acc['id']}"
+    assert acc["webhook_url"] == url
+    sign_in(page, tenant)
+    row_for(page, "Store chat").get_by_role("link", name="Edit").click()
+    card = page.get_by_test_id("webhook-card")
+    expect(card).to_be_visible()
+    expect(card.get_by_role("heading", name="Webhook")).to_be_visible()
+    expect(card.get_by_label("Webhook subscription endpoint")).to_have_value(url)
+    expect(card.get_by_test_id("webhook-signature")).to_contain_text("X-Shopify-Hmac-SHA256")
+    expect(card).not_to_contain_text("shpss_not_for_display")
+    copy = card.get_by_role("button", name="Copy the webhook URL")
+    copy.click()
+    expect(copy).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    screenshot("1-copied")
+    expect(copy).to_have_text("Copy")

@@ -192,6 +192,42 @@ def test_oauth_types_connect_through_the_consent_page_and_receive(
     assert message.sender
 
 
+def test_linkedin_validates_the_app_webhook_then_sends_a_comment_to_it(
+    newcomer: Newcomer, db: Any, sandbox_server: SandboxServer
+) -> None:
+    """LinkedIn calls the developer app's one webhook, validated first, and names the organization:
+    the comment reaches the channel connected with it without being told the channel id."""
+    account = newcomer.oauth("linkedin", "Sandbox LinkedIn app webhook")
+    newcomer.connected(account["id"])
+    newcomer.switch_on(account["id"])
+    app_url = f"{newcomer.base}/webhooks/linkedin"
+    assert account["webhook_url"] == app_url
+    card = newcomer.browser.get(f"/settings/channels/{account['id']}/edit").text
+    assert f'data-copy="{app_url}"' in card
+
+    checked = newcomer.sandbox("linkedin/simulate/validate")
+    assert (checked["validated"], checked["url"]) == (True, app_url)
+    own = newcomer.sandbox("linkedin/simulate/validate", channel_id=account["id"])
+    assert own["url"] == f"{newcomer.base}/webhooks/{account['id']}"
+    sent = newcomer.sandbox("linkedin/simulate/comment", text=TEXT)
+    assert sent["url"] == app_url
+    assert only_message(db, account["id"]).sender == "urn:li:person:sandboxCommenter"
+
+    # An app whose client secret differs from the platform's fails LinkedIn's check, and then
+    # LinkedIn sends nothing there.
+    emulator = sandbox_server.app.state.sandboxes["linkedin"]
+    secret, emulator.client_secret = emulator.client_secret, "another-apps-secret"
+    try:
+        for path, fields in (("validate", {}), ("comment", {"text": "never sent"})):
+            r = httpx.post(f"{newcomer.base}/sandbox/linkedin/simulate/{path}", json=fields, timeout=15)
+            assert r.status_code == 502, r.text
+            assert r.json()["delivered"] is False
+            assert "did not pass the security challenge check" in r.json()["error"]
+    finally:
+        emulator.client_secret = secret
+    assert [m.text for m in received(db, account["id"]) if m.kind == "message"] == [TEXT]
+
+
 def test_whatsapp_cloud_connects_by_manual_entry_with_the_sandbox_system_user(
     newcomer: Newcomer, db: Any
 ) -> None:

@@ -50,13 +50,50 @@
     return response;
   }
 
+  // Copy to the clipboard; without the async clipboard API (an insecure origin), through a
+  // selected, hidden textarea.
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return copyBySelection(text); });
+    }
+    return copyBySelection(text);
+  }
+
+  function copyBySelection(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok ? Promise.resolve() : Promise.reject(new Error("copy failed"));
+  }
+
   // Shared with the other page scripts (sms.js), which load after this one.
   window.Switchboard = {
     csrfToken: csrfToken,
     fetchHeaders: FETCH_HEADERS,
     pageAlert: pageAlert,
     checkSession: checkSession,
+    copyText: copyText,
   };
+
+  // --- copy buttons: <button class="js-clipboard" data-copy="..."> ------------------------------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".js-clipboard") : null;
+    if (!button) return;
+    var label = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", label);
+    copyText(button.getAttribute("data-copy") || "").then(
+      function () { button.textContent = "Copied"; },
+      function () { button.textContent = "Press Ctrl+C"; }
+    ).then(function () {
+      window.setTimeout(function () { button.textContent = label; }, 1500);
+    });
+  });
 
   // --- the channel table: loading -> table | empty state | error with Retry ---------------------
   function loadTable(box) {
