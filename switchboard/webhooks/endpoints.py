@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -25,6 +26,17 @@ def _rt(request: Request) -> Runtime:
 def _rejected(exc: WebhookRejected) -> JSONResponse:
     code = {401: "invalid_signature", 404: "not_found"}.get(exc.status, "bad_request")
     return JSONResponse({"error": code, "message": exc.message, "details": []}, status_code=exc.status)
+
+
+async def _stored(ingest: Awaitable[int | bool], answer: Response | None = None) -> Response:
+    """Await a verify-and-store; a refusal becomes its error answer, anything new wakes the parser."""
+    try:
+        new = await ingest
+    except WebhookRejected as exc:
+        return _rejected(exc)
+    if new:
+        schedule_parse()
+    return answer or Response(_OK, media_type="application/json")
 
 
 def _public_urls(request: Request) -> list[str]:
@@ -51,40 +63,25 @@ async def meta_handshake(
 async def meta_events(request: Request) -> Response:
     """The platform Meta app webhook: items routed to accounts by phone_number_id or page id."""
     body = await request.body()
-    try:
-        stored = await webhooks.ingest_meta(_rt(request), dict(request.headers), body)
-    except WebhookRejected as exc:
-        return _rejected(exc)
-    if stored:
-        schedule_parse()
-    return Response(_OK, media_type="application/json")
+    return await _stored(webhooks.ingest_meta(_rt(request), dict(request.headers), body))
 
 
 @router.post("/twilio/sms")
 async def twilio_sms(request: Request) -> Response:
     """Twilio SMS webhooks (inbound and status callbacks), verified with X-Twilio-Signature."""
     body = await request.body()
-    try:
-        new = await webhooks.ingest_twilio(_rt(request), dict(request.headers), body, _public_urls(request))
-    except WebhookRejected as exc:
-        return _rejected(exc)
-    if new:
-        schedule_parse()
     # An empty TwiML answer: no auto-reply.
-    return Response("<Response/>", media_type="text/xml")
+    return await _stored(
+        webhooks.ingest_twilio(_rt(request), dict(request.headers), body, _public_urls(request)),
+        Response("<Response/>", media_type="text/xml"),
+    )
 
 
 @router.post("/tiktok")
 async def tiktok_events(request: Request) -> Response:
     """The platform TikTok app's webhook (one callback URL per app): routed by `user_openid`."""
     body = await request.body()
-    try:
-        new = await webhooks.ingest_app(_rt(request), "tiktok", dict(request.headers), body)
-    except WebhookRejected as exc:
-        return _rejected(exc)
-    if new:
-        schedule_parse()
-    return Response(_OK, media_type="application/json")
+    return await _stored(webhooks.ingest_app(_rt(request), "tiktok", dict(request.headers), body))
 
 
 @router.get("/linkedin")
@@ -102,13 +99,7 @@ async def linkedin_validation(request: Request) -> Response:
 async def linkedin_events(request: Request) -> Response:
     """The platform LinkedIn app's webhook: each notification routed by its organizationalEntity."""
     body = await request.body()
-    try:
-        new = await webhooks.ingest_app(_rt(request), "linkedin", dict(request.headers), body)
-    except WebhookRejected as exc:
-        return _rejected(exc)
-    if new:
-        schedule_parse()
-    return Response(_OK, media_type="application/json")
+    return await _stored(webhooks.ingest_app(_rt(request), "linkedin", dict(request.headers), body))
 
 
 @router.get("/{channel_account_id}")
@@ -129,12 +120,5 @@ async def account_webhook(channel_account_id: uuid.UUID, request: Request) -> Re
     answer = await webhooks.handshake_account(_rt(request), channel_account_id, headers, body)
     if answer is not None:
         return PlainTextResponse(answer)
-    try:
-        new = await webhooks.ingest_account(
-            _rt(request), channel_account_id, headers, body, _public_urls(request)[0]
-        )
-    except WebhookRejected as exc:
-        return _rejected(exc)
-    if new:
-        schedule_parse()
-    return Response(_OK, media_type="application/json")
+    url = _public_urls(request)[0]
+    return await _stored(webhooks.ingest_account(_rt(request), channel_account_id, headers, body, url))

@@ -113,6 +113,16 @@ class _Verifier:
     loaded_at: float
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise WebhookRejected(400, "body is not JSON") from exc
+    if not isinstance(payload, dict):
+        raise WebhookRejected(400, "body is not a JSON object")
+    return payload
+
+
 def _kept(headers: dict[str, str]) -> dict[str, Any]:
     return {k: headers[k] for k in KEPT_HEADERS if k in headers}
 
@@ -251,12 +261,7 @@ class WebhookService:
                 verifier = await self._load(rt, account_id)
             if verifier is None or not verifier.adapter.verify_webhook(verifier.ctx, headers, body, url):
                 raise WebhookRejected(401, "signature missing or invalid")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise WebhookRejected(400, "body is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise WebhookRejected(400, "body is not a JSON object")
+        payload = _json_object(body)
         event_id_of = getattr(verifier.adapter, "webhook_event_id", None)
         event_id = event_id_of(headers, payload) if event_id_of else None
         loop = asyncio.get_running_loop()
@@ -279,12 +284,7 @@ class WebhookService:
         app_secret = meta_app(rt.settings).app_secret  # settings/env, or the sandbox app's in sandbox mode
         if not meta_signature_ok(app_secret, body, headers.get("x-hub-signature-256")):
             raise WebhookRejected(401, "signature missing or invalid")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise WebhookRejected(400, "body is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise WebhookRejected(400, "body is not a JSON object")
+        payload = _json_object(body)
         try:
             items = list(split_meta(payload))
         except (AttributeError, TypeError, KeyError) as exc:  # signed, but not Meta's shape
@@ -320,12 +320,7 @@ class WebhookService:
         adapter = get_adapter(channel_type, rt.settings)
         if adapter is None or not adapter.verify_webhook(_app_context(), headers, body, ""):
             raise WebhookRejected(401, "signature missing or invalid")
-        try:
-            payload = json.loads(body)
-        except ValueError as exc:
-            raise WebhookRejected(400, "body is not JSON") from exc
-        if not isinstance(payload, dict):
-            raise WebhookRejected(400, "body is not a JSON object")
+        payload = _json_object(body)
         event_id_of = getattr(adapter, "webhook_event_id", None)
         rows: list[dict[str, Any]] = []
         async for s in session_scope(rt.sessionmaker):
