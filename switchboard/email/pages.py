@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import FormData
@@ -25,7 +24,6 @@ from switchboard.web.routing import WebDB, WebRoute
 from switchboard.web.templating import render, set_flash
 
 INDEX = "/settings/email-domains"
-STATIC = Path(__file__).parent / "static"
 
 router = APIRouter(prefix=INDEX, route_class=WebRoute, include_in_schema=False)
 
@@ -115,12 +113,6 @@ def _messages(error: Unprocessable) -> tuple[dict[str, str], list[str]]:
 
 
 # --- pages ---------------------------------------------------------------------------------------
-
-
-@router.get("/static/email.js")
-async def script() -> Response:
-    """The copy buttons (a file of its own: the CSP allows no inline script)."""
-    return FileResponse(STATIC / "email.js", media_type="text/javascript")
 
 
 @router.get("")
