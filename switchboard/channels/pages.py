@@ -66,6 +66,7 @@ ACTION_LABELS = {
     "channel_account.activated": "Activated",
     "channel_account.deactivated": "Deactivated",
     "channel_account.deleted": "Deleted",
+    "channel_account.status_changed": "Connection status changed",
 }
 # Bookkeeping fields every change touches; they say nothing to a reader of the trail.
 _QUIET_FIELDS = {"updated_at", "created_at", "last_checked_at", "id", "organization_id"}

@@ -28,6 +28,7 @@ def test_test_connection_button_updates_status_and_log(
     page = web.get(edit).text
     assert "Connected" in page
     assert 'data-testid="connection-log"' in page
+    assert "Connection status changed" in page  # the audit trail says it in words
 
     telegram.revoke(TOKEN)
     web.post(f"/settings/channels/{account['id']}/test", {"action": "test"})
