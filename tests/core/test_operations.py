@@ -137,18 +137,22 @@ def test_a_postgres_connection_dropped_while_idle_is_replaced_not_an_error(
     monkeypatch.setattr(core_db, "PING_AFTER_IDLE_SECONDS", 0.0)
 
     async def go(rt: Any) -> tuple[int, int] | None:
-        async with rt.engine.connect() as conn:
-            if conn.dialect.name != "postgresql":
-                return None
-            before = int((await conn.execute(text("select pg_backend_pid()"))).scalar_one())
-        url = rt.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        killer = await asyncpg.connect(url)
+        if rt.settings.is_sqlite:
+            return None
+        engine = core_db.create_engine(rt.settings)  # its own pool: one connection, the one killed
         try:
-            await killer.execute(f"select pg_terminate_backend({before})")
+            async with engine.connect() as conn:
+                before = int((await conn.execute(text("select pg_backend_pid()"))).scalar_one())
+            url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            killer = await asyncpg.connect(url)
+            try:
+                await killer.execute(f"select pg_terminate_backend({before})")
+            finally:
+                await killer.close()
+            async with engine.connect() as conn:
+                after = int((await conn.execute(text("select pg_backend_pid()"))).scalar_one())
         finally:
-            await killer.close()
-        async with rt.engine.connect() as conn:
-            after = int((await conn.execute(text("select pg_backend_pid()"))).scalar_one())
+            await engine.dispose()
         return before, after
 
     result = db.run(go)
