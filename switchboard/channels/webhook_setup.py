@@ -41,7 +41,9 @@ _META_SIGNATURE = (
 _META_WHERE = (
     "Set once for the platform's Meta app by the platform operator: App Dashboard → Webhooks, with "
     "the verify token SWITCHBOARD_META_VERIFY_TOKEN. Meta posts every account's events to this one "
-    "URL and names the {what}; this channel receives those for its own {what}."
+    "URL and names the {what}; this channel receives those for its own {what}. Connecting "
+    "subscribes {page} to the app (POST /{{page-id}}/subscribed_apps), and Test connection does "
+    "it again if it was removed."
 )
 
 SETUPS: dict[ChannelType, WebhookSetup] = {
@@ -96,14 +98,14 @@ SETUPS: dict[ChannelType, WebhookSetup] = {
     ChannelType.MESSENGER: WebhookSetup(
         Registration.PLATFORM,
         "Callback URL (Page webhooks)",
-        _META_WHERE.format(what="Page"),
+        _META_WHERE.format(what="Page", page="the Page"),
         _META_SIGNATURE,
         app_path="/webhooks/meta",
     ),
     ChannelType.INSTAGRAM: WebhookSetup(
         Registration.PLATFORM,
         "Callback URL (Instagram webhooks)",
-        _META_WHERE.format(what="Instagram account"),
+        _META_WHERE.format(what="Instagram account", page="its linked Facebook Page"),
         _META_SIGNATURE,
         app_path="/webhooks/meta",
     ),

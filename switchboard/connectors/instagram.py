@@ -1,6 +1,7 @@
 """Instagram Direct: Facebook Login, then the Instagram business account."""
 
 from switchboard.connectors.base import (
+    SET_BY_SYSTEM,
     ChannelSettings,
     ChannelType,
     ChannelTypeDescriptor,
@@ -16,6 +17,10 @@ class InstagramSettings(ChannelSettings):
         default=None, pattern=r"^\d{1,32}$", title="Instagram business account ID"
     )
     username: str | None = Field(default=None, max_length=100, title="Username")
+    # Instagram messages reach us through this Page's webhook subscription (and its token).
+    page_id: str | None = Field(
+        default=None, pattern=r"^\d{1,32}$", title="Linked Facebook Page ID", json_schema_extra=SET_BY_SYSTEM
+    )
     access_token: SecretStr | None = Field(default=None, title="Access token")
 
 

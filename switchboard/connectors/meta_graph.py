@@ -4,6 +4,11 @@ Webhooks: X-Hub-Signature-256 = "sha256=" + hex HMAC-SHA256(app secret, raw body
 constant time (PROVIDERS.md section 4). Graph errors are classified by their `code`: 190/102
 (expired or revoked token) and 10/200-299 (permission) need the tenant to reauthorize; 1, 2, 4, 17,
 32, 341, 613 and 5xx are transient; anything else is permanent.
+
+Messenger and Instagram (through the Page linked to the account) only receive webhooks while the
+Page is subscribed to the platform's Meta app: connecting (Test connection, Reconnect) calls
+`POST /{page-id}/subscribed_apps` with the Page token and the fields below, and the periodic check
+reads `GET /{page-id}/subscribed_apps` and asks the tenant to act when our app is gone from it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,12 @@ _TOKEN_CODES = {102, 190}
 # reachable, no such user): the send fails, the Page's authorization is fine.
 _RECIPIENT_SUBCODES = {2018278, 2018108, 2018109, 2018001, 1545041, 2534022}
 _TOKEN_MESSAGE = "the Facebook authorization has expired or was revoked. Use Reconnect to sign in again."
+
+# Page webhook fields (Messenger Platform webhook events reference). Instagram messages arrive through
+# the linked Page's subscription; deliveries and reads are Messenger-only fields.
+MESSENGER_FIELDS = ("messages", "message_deliveries", "message_reads", "messaging_postbacks")
+INSTAGRAM_FIELDS = ("messages", "messaging_postbacks")
+WEBHOOKS_UNSUBSCRIBED = "webhooks_unsubscribed"
 
 
 def graph_error(status: int, body: dict[str, Any]) -> ProviderError:
@@ -161,12 +172,71 @@ class _MetaAdapter:
 class MessengerAdapter(_MetaAdapter):
     token_field = "page_access_token"
     id_field = "page_id"
+    subscribed_fields: tuple[str, ...] = MESSENGER_FIELDS
+    lost_webhooks = (
+        "webhooks are no longer subscribed: Meta no longer sends this Page's messages to "
+        "Switchboard. Test connection subscribes the Page again."
+    )
+
+    async def _verify(self, ctx: AccountContext) -> tuple[HealthResult, str, str]:
+        """The token still belongs to the connected Page: (result, Page id, Page token)."""
+        token = _need(ctx, self.token_field)
+        me = await self.graph.get("me", token)
+        if not me.get("id") or me.get("id") != ctx.settings.get(self.id_field):
+            raise reauth("the token no longer belongs to the connected Page.")
+        result = HealthResult(ok=True, details={"page_id": me.get("id"), "name": me.get("name")})
+        return result, str(me["id"]), token
+
+    async def _our_subscription(self, page_id: str, token: str) -> list[str] | None:
+        """The fields the platform app is subscribed to on the Page; None when it is not subscribed."""
+        body = await self.graph.get(f"{page_id}/subscribed_apps", token)
+        app_id = self.graph.cfg.app_id
+        ours = next((a for a in body.get("data") or [] if str(a.get("id")) == app_id), None)
+        if ours is None:
+            return None
+        fields = ours.get("subscribed_fields")
+        # Graph lists the fields; an answer without them still names the app as subscribed.
+        return [str(f) for f in fields] if isinstance(fields, list) else list(self.subscribed_fields)
+
+    async def _subscribe(self, page_id: str, token: str) -> None:
+        # One Page can back a Messenger and an Instagram channel: keep the fields already subscribed
+        # so connecting one never drops what the other needs.
+        current = await self._our_subscription(page_id, token) or []
+        fields = list(dict.fromkeys([*current, *self.subscribed_fields]))
+        out = await self.graph.call(
+            "POST", f"{page_id}/subscribed_apps", token, params={"subscribed_fields": ",".join(fields)}
+        )
+        if out.get("success") is not True:
+            raise ProviderError(
+                f"Meta did not subscribe Page {page_id} to the app's webhooks.",
+                kind=ErrorKind.PERMANENT,
+                code="subscribe_failed",
+            )
+
+    async def _require_subscription(self, page_id: str, token: str) -> None:
+        """Our app must still be among the Page's subscribed apps, with every field we asked for."""
+        fields = await self._our_subscription(page_id, token)
+        if fields is None:
+            raise ProviderError(self.lost_webhooks, kind=ErrorKind.NEEDS_ACTION, code=WEBHOOKS_UNSUBSCRIBED)
+        missing = [f for f in self.subscribed_fields if f not in fields]
+        if missing:
+            raise ProviderError(
+                f"webhooks for {', '.join(missing)} are no longer subscribed. "
+                "Test connection subscribes the Page again.",
+                kind=ErrorKind.NEEDS_ACTION,
+                code=WEBHOOKS_UNSUBSCRIBED,
+            )
+
+    async def connect(self, ctx: AccountContext) -> HealthResult:
+        """Verify the Page token, then subscribe the Page to the platform app's webhooks."""
+        result, page_id, token = await self._verify(ctx)
+        await self._subscribe(page_id, token)
+        return result
 
     async def check_health(self, ctx: AccountContext) -> HealthResult:
-        me = await self.graph.get("me", _need(ctx, self.token_field))
-        if me.get("id") != ctx.settings.get(self.id_field):
-            raise reauth("the token no longer belongs to the connected Page.")
-        return HealthResult(ok=True, details={"page_id": me.get("id"), "name": me.get("name")})
+        result, page_id, token = await self._verify(ctx)
+        await self._require_subscription(page_id, token)
+        return result
 
     def parse_webhook(self, ctx: AccountContext, payload: dict[str, Any]) -> list[InboundEvent]:
         events: list[InboundEvent] = []
@@ -199,13 +269,39 @@ class MessengerAdapter(_MetaAdapter):
 
 
 class InstagramAdapter(MessengerAdapter):
+    """Instagram messaging through the Messenger Platform: the token is the linked Page's, and the
+    Page's webhook subscription carries the account's messages."""
+
     token_field = "access_token"
     id_field = "instagram_business_account_id"
+    subscribed_fields = INSTAGRAM_FIELDS
+    lost_webhooks = (
+        "webhooks are no longer subscribed: Meta no longer sends this Instagram account's messages "
+        "(through its linked Facebook Page) to Switchboard. Test connection subscribes the Page again."
+    )
 
-    async def check_health(self, ctx: AccountContext) -> HealthResult:
-        ig_id = _need(ctx, self.id_field)
-        node = await self.graph.get(ig_id, _need(ctx, self.token_field), fields="username")
-        return HealthResult(ok=True, details={"username": node.get("username")})
+    async def _verify(self, ctx: AccountContext) -> tuple[HealthResult, str, str]:
+        ig_id, token = _need(ctx, self.id_field), _need(ctx, self.token_field)
+        page = await self.graph.get("me", token, fields="id,name,instagram_business_account")
+        stored = ctx.settings.get("page_id")
+        if not page.get("id") or (stored and page.get("id") != stored):
+            raise reauth("the token no longer belongs to the Facebook Page linked to the Instagram account.")
+        page_id = str(page["id"])
+        if (page.get("instagram_business_account") or {}).get("id") != ig_id:
+            name = page.get("name") or page_id
+            raise ProviderError(
+                f"the Instagram account is no longer linked to the Facebook Page {name}. "
+                "Link it again in the Page's settings, then use Reconnect.",
+                kind=ErrorKind.NEEDS_ACTION,
+                code="instagram_unlinked",
+            )
+        node = await self.graph.get(ig_id, token, fields="username")
+        # Accounts connected before the Page id was stored learn it here.
+        updates = {} if stored else {"page_id": page_id}
+        result = HealthResult(
+            ok=True, details={"username": node.get("username"), "page_id": page_id}, settings_updates=updates
+        )
+        return result, page_id, token
 
 
 class WhatsAppCloudAdapter(_MetaAdapter):

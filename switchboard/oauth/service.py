@@ -47,14 +47,15 @@ SPECS: dict[ChannelType, FlowSpec] = {
         "facebook",
         "Facebook",
         ("pages_show_list", "pages_messaging", "pages_manage_metadata"),
-        ("pages_show_list", "pages_messaging"),
+        # pages_manage_metadata: subscribing the Page to the app's webhooks needs it.
+        ("pages_show_list", "pages_messaging", "pages_manage_metadata"),
         "Facebook Page",
     ),
     ChannelType.INSTAGRAM: FlowSpec(
         "facebook",
         "Facebook",
         ("instagram_basic", "instagram_manage_messages", "pages_show_list", "pages_manage_metadata"),
-        ("instagram_basic", "instagram_manage_messages", "pages_show_list"),
+        ("instagram_basic", "instagram_manage_messages", "pages_show_list", "pages_manage_metadata"),
         "Instagram business account",
     ),
     ChannelType.WHATSAPP_CLOUD: FlowSpec(
@@ -520,7 +521,11 @@ class OAuthService:
                     "page_access_token": str(page["access_token"])
                 }
             return (
-                {"instagram_business_account_id": item["id"], "username": item.get("username")},
+                {
+                    "instagram_business_account_id": item["id"],
+                    "username": item.get("username"),
+                    "page_id": page_id,
+                },
                 {"access_token": str(page["access_token"])},
             )
         if channel_type is ChannelType.WHATSAPP_CLOUD:

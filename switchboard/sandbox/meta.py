@@ -1,9 +1,16 @@
 """Sandbox Meta: the Facebook Login dialog and the Graph API calls Switchboard makes.
 
-Its page (`/`) lists the sandbox's Pages, Instagram accounts, WhatsApp numbers and the system-user
-token for WhatsApp Cloud manual entry. `POST /simulate/message` (form or JSON `{to, from, text}`,
-`to` a Page, Instagram account or phone number id) is a customer writing: the Messenger, Instagram
-or WhatsApp webhook, signed with the app secret, goes to the platform's /webhooks/meta.
+Its page (`/`) lists the sandbox's Pages (with their webhook subscription), Instagram accounts,
+WhatsApp numbers and the system-user token for WhatsApp Cloud manual entry. `POST /simulate/message`
+(form or JSON `{to, from, text}`, `to` a Page, Instagram account or phone number id) is a customer
+writing: the Messenger, Instagram or WhatsApp webhook, signed with the app secret, goes to the
+platform's /webhooks/meta. As on Meta, only a Page (the Instagram account's linked Page) or WABA
+subscribed to the app gets its messages sent. `POST /simulate/unsubscribe` (`{page}`) removes the
+app from a Page's subscribed apps, as a Page admin removing the app would.
+
+Page `subscribed_apps` (Graph reference page/subscribed_apps): POST with `subscribed_fields`
+(comma-separated) -> `{"success": true}`, GET -> `{"data": [{"id", "name", "subscribed_fields"}]}`,
+DELETE -> `{"success": true}`; each needs that Page's access token with pages_manage_metadata.
 
 Wire format per PROVIDERS.md section 4 (login dialog, code exchange, fb_exchange_token, pages,
 WABA/phone numbers, subscribed_apps, messages). Errors use Graph's shape
@@ -55,6 +62,26 @@ SCOPE_LABELS = {
     "whatsapp_business_messaging": "Send and receive WhatsApp messages",
 }
 
+# Page webhook fields Graph accepts in subscribed_fields (the messaging ones and a few others).
+PAGE_WEBHOOK_FIELDS = frozenset(
+    {
+        "messages",
+        "message_deliveries",
+        "message_echoes",
+        "message_edits",
+        "message_reactions",
+        "message_reads",
+        "messaging_account_linking",
+        "messaging_handovers",
+        "messaging_optins",
+        "messaging_policy_enforcement",
+        "messaging_postbacks",
+        "messaging_referrals",
+        "standby",
+        "feed",
+    }
+)
+
 
 @dataclass
 class SandboxPage:
@@ -68,6 +95,7 @@ class SandboxPage:
 class MetaSandbox:
     app_id: str = SANDBOX_CLIENT_ID
     app_secret: str = SANDBOX_CLIENT_SECRET
+    app_name: str = "Switchboard (sandbox)"
     user_id: str = "1000000000001"
     user_name: str = "Sandbox User"
     code_ttl: float = 600
@@ -110,7 +138,9 @@ class MetaSandbox:
                 "system", ["whatsapp_business_management", "whatsapp_business_messaging"], None, self.user_id
             )
         }
-        self.subscribed_apps: set[str] = set()
+        self.subscribed_apps: set[str] = set()  # WABAs subscribed to the app
+        # Page id -> app id -> (app name, subscribed fields): the Page's subscribed apps.
+        self.page_apps: dict[str, dict[str, tuple[str, list[str]]]] = {}
         self.sent: list[dict[str, Any]] = []
         self.requests: list[str] = []
         self.platform = Platform()
@@ -118,6 +148,7 @@ class MetaSandbox:
             routes=[
                 Route("/", self.index),
                 Route("/simulate/message", self.simulate_message, methods=["POST"]),
+                Route("/simulate/unsubscribe", self.simulate_unsubscribe, methods=["POST"]),
                 Route("/{path:path}", self._dispatch, methods=["GET", "POST", "DELETE"]),
             ]
         )
@@ -137,6 +168,19 @@ class MetaSandbox:
             if tok.kind != "system":
                 tok.expires_at = time.time() - 1
 
+    def page_fields(self, page_id: str) -> list[str] | None:
+        """The fields our app is subscribed to on a Page; None when it is not subscribed."""
+        found = self.page_apps.get(page_id, {}).get(self.app_id)
+        return list(found[1]) if found else None
+
+    def unsubscribe(self, page_id: str) -> bool:
+        """Remove our app from a Page's subscribed apps (a Page admin removing the app)."""
+        return self.page_apps.get(page_id, {}).pop(self.app_id, None) is not None
+
+    def subscribe_other_app(self, page_id: str, app_id: str, name: str, fields: list[str]) -> None:
+        """Another app (an inbox tool, a bot) subscribed to the same Page."""
+        self.page_apps.setdefault(page_id, {})[app_id] = (name, list(fields))
+
     def sign(self, body: bytes, secret: str | None = None) -> str:
         digest = hmac.new((secret or self.app_secret).encode(), body, hashlib.sha256).hexdigest()
         return f"sha256={digest}"
@@ -152,8 +196,23 @@ class MetaSandbox:
                 "<button>Write as a customer</button></form>"
             )
 
+        def subscription(page_id: str) -> str:
+            fields = self.page_fields(page_id)
+            if fields is None:
+                return (
+                    f'<br><small data-testid="subscription-{esc(page_id)}">Webhooks: not subscribed to '
+                    "the app (connect the channel, or Test connection)</small>"
+                )
+            return (
+                f'<br><small data-testid="subscription-{esc(page_id)}">Webhooks: subscribed to '
+                f"{esc(', '.join(fields))}</small>"
+                f'<form method="post" action="simulate/unsubscribe">{hidden("page", page_id)}'
+                "<button>Remove the app from this Page</button></form>"
+            )
+
         pages = "".join(
-            f"<li>Page <b>{esc(p.name)}</b> <code>{esc(p.id)}</code>{write_form(p.id, _PSID)}</li>"
+            f"<li>Page <b>{esc(p.name)}</b> <code>{esc(p.id)}</code>{subscription(p.id)}"
+            f"{write_form(p.id, _PSID)}</li>"
             for p in self.pages
         ) + "".join(
             f"<li>Instagram <b>@{esc(p.ig_username)}</b> <code>{esc(p.ig_id)}</code>"
@@ -192,12 +251,59 @@ class MetaSandbox:
             if not fields["text"]:
                 raise Refused(422, "text", "text is required.")
             payload, message_id = self.inbound_message(fields["to"], fields["text"], fields["from"])
+            self._require_subscribed(fields["to"])
             body = json.dumps(payload).encode()
             headers = {"Content-Type": "application/json", "X-Hub-Signature-256": self.sign(body)}
             status = await self.platform.post(self.platform.webhook("meta"), body, headers)
             return status, {"object": payload["object"], "message_id": message_id}
 
         return await simulate(request, "Sandbox Meta", ("to", "from", "text"), write)
+
+    def _require_subscribed(self, to: str) -> None:
+        """Meta sends a Page's (or its Instagram account's) messages only to apps the Page subscribed,
+        and a number's only when its WABA subscribed the app."""
+        target = next((p for p in self.pages if to in (p.id, p.ig_id)), None)
+        if target is not None:
+            if "messages" not in (self.page_fields(target.id) or []):
+                raise Refused(
+                    409,
+                    "to",
+                    f"Page {target.name} ({target.id}) has not subscribed the app to its messages "
+                    "webhooks, so Meta sends nothing. Connect the channel, or press Test connection on it.",
+                )
+            return
+        waba = next((w for w, nums in self.phone_numbers.items() if any(n["id"] == to for n in nums)), None)
+        if waba is not None and waba not in self.subscribed_apps:
+            raise Refused(
+                409,
+                "to",
+                f"WhatsApp Business Account {waba} has not subscribed the app, so Meta sends nothing. "
+                "Connect the channel first.",
+            )
+
+    async def simulate_unsubscribe(self, request: Request) -> Response:
+        """A Page admin removes the app from the Page: its webhooks stop (form or JSON `{page}`)."""
+        as_json = request.headers.get("content-type", "").startswith("application/json")
+        try:
+            data = await request.json() if as_json else dict(await request.form())
+        except ValueError:
+            data = None
+        page_id = str((data or {}).get("page") or "").strip() if isinstance(data, dict) else ""
+        found = self._page(page_id)
+        if found is None:
+            message = f"{page_id!r} is not a Page id of this sandbox."
+            if as_json:
+                return JSONResponse({"unsubscribed": False, "error": message, "field": "page"}, 404)
+            return page("Sandbox Meta", f'<p>{esc(message)}</p><p><a href="../">Back</a></p>', 404)
+        removed = self.unsubscribe(page_id)
+        if as_json:
+            return JSONResponse({"unsubscribed": removed, "page": page_id})
+        what = "no longer subscribed to" if removed else "was not subscribed to"
+        return page(
+            "Sandbox Meta",
+            f'<p data-testid="unsubscribed">Page {esc(found.name)} {what} the app\'s webhooks.</p>'
+            '<p><a href="../">Back</a></p>',
+        )
 
     def inbound_message(self, to: str, text: str, sender: str = "") -> tuple[dict[str, Any], str]:
         """(webhook payload, message id) of a customer's text to a Page, Instagram account or number."""
@@ -376,7 +482,10 @@ class MetaSandbox:
         if parts == ["me"] and method == "GET":
             if tok.kind == "page":
                 found = self._page(tok.subject)
-                return JSONResponse({"id": tok.subject, "name": found.name if found else ""})
+                me: dict[str, Any] = {"id": tok.subject, "name": found.name if found else ""}
+                if "instagram_business_account" in fields and found and found.ig_id:
+                    me["instagram_business_account"] = {"id": found.ig_id}
+                return JSONResponse(me)
             return JSONResponse({"id": self.user_id, "name": self.user_name})
         if parts == ["me", "permissions"]:
             granted = set(tok.scopes)
@@ -416,6 +525,8 @@ class MetaSandbox:
             return self._node(tok, parts[0])
         if len(parts) == 2:
             node, edge = parts
+            if edge == "subscribed_apps" and self._page(node) is not None:
+                return await self._page_subscribed_apps(request, tok, node)
             if edge == "owned_whatsapp_business_accounts" and node in self.wabas:
                 return JSONResponse({"data": self.wabas[node]})
             if edge == "phone_numbers" and node in self.phone_numbers:
@@ -443,6 +554,39 @@ class MetaSandbox:
             100,
             33,
         )
+
+    async def _page_subscribed_apps(self, request: Request, tok: Token, page_id: str) -> Response:
+        if tok.kind != "page":
+            return _error(400, "(#210) A page access token is required to request this resource.", 210)
+        if tok.subject != page_id:
+            return _error(403, "(#200) The access token does not belong to this Page.", 200)
+        if "pages_manage_metadata" not in tok.scopes:
+            return _error(403, "(#200) Requires pages_manage_metadata permission to manage the object", 200)
+        apps = self.page_apps.setdefault(page_id, {})
+        if request.method == "GET":
+            rows = [
+                {"id": app_id, "name": name, "subscribed_fields": list(fields)}
+                for app_id, (name, fields) in apps.items()
+            ]
+            return JSONResponse({"data": rows})
+        if request.method == "DELETE":
+            apps.pop(self.app_id, None)
+            return JSONResponse({"success": True})
+        form = await request.form()  # Graph takes parameters in the query string or the form body
+        raw = str(request.query_params.get("subscribed_fields") or form.get("subscribed_fields") or "")
+        asked = [f.strip() for f in raw.split(",") if f.strip()]
+        if not asked:
+            return _error(400, "(#100) The parameter subscribed_fields is required.", 100)
+        known = ", ".join(sorted(PAGE_WEBHOOK_FIELDS))
+        for i, name in enumerate(asked):
+            if name not in PAGE_WEBHOOK_FIELDS:
+                return _error(
+                    400,
+                    f'(#100) Param subscribed_fields[{i}] must be one of {{{known}}} - got "{name}".',
+                    100,
+                )
+        apps[self.app_id] = (self.app_name, list(dict.fromkeys(asked)))
+        return JSONResponse({"success": True})
 
     def _node(self, tok: Token, node: str) -> Response:
         found = self._page(node)
