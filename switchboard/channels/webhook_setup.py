@@ -74,17 +74,19 @@ SETUPS: dict[ChannelType, WebhookSetup] = {
         "token. RBM first checks the URL by posting the token and a secret, which this URL answers.",
     ),
     ChannelType.LINKEDIN: WebhookSetup(
-        Registration.PLATFORM,
-        "Webhook (the developer app's Webhooks tab)",
-        "Set once for the platform's LinkedIn app by the platform operator: Developer Portal → the "
-        "app → Webhooks. LinkedIn validates it with a GET carrying challengeCode, which this URL "
-        "answers, and again every 2 hours. Notifications name the organization "
-        "(organizationalEntity); this channel receives those for its organization URN.",
+        Registration.AUTOMATIC,
+        "Webhook (Organization Social Action Notifications)",
+        "Connecting (and Test connection) subscribes the organization to LinkedIn's notifications at "
+        "this URL, in the name of the administrator who connected it (LinkedIn's eventSubscriptions "
+        "API); the health check notices when LinkedIn has dropped the subscription. Notifications "
+        "name the organization (organizationalEntity); this channel receives those for its "
+        "organization URN.",
         "X-LI-Signature: hex HMAC-SHA256 of “hmacsha256=” + the raw body, keyed with the app's "
         "client secret.",
         app_path="/webhooks/linkedin",
-        note="The organization's event subscription (LinkedIn's eventSubscriptions API) is not "
-        "created by Switchboard yet.",
+        note="The URL itself is the platform LinkedIn app's: the platform operator registers it once "
+        "(Developer Portal → the app → Webhooks), and LinkedIn validates it with a GET carrying "
+        "challengeCode, which this URL answers, and again every 2 hours.",
     ),
     ChannelType.TIKTOK: WebhookSetup(
         Registration.PLATFORM,

@@ -53,6 +53,9 @@ class HealthResult:
     refreshed_secrets: dict[str, str] = field(default_factory=dict)
     expires_at: datetime | None = None
     settings_updates: dict[str, Any] = field(default_factory=dict)  # plain settings learnt on connect
+    # When not ok: the failure to record, whose kind moves the status (None: a permanent one). Lets
+    # a check that already refreshed the token fail without losing the new token.
+    error: ProviderError | None = None
 
 
 @dataclass

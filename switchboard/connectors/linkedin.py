@@ -26,6 +26,16 @@ class LinkedInSettings(ChannelSettings):
         description="Set when connecting; renewed automatically.",
         json_schema_extra=SET_BY_SYSTEM,
     )
+    # The member whose authorization holds the organization's webhook subscription (LinkedIn keys
+    # subscriptions by application, member and organization); learnt from userinfo on connect.
+    person_urn: str | None = Field(
+        default=None,
+        pattern=r"^urn:li:person:[^\s,():]+$",
+        title="Subscribing member",
+        description="The LinkedIn member whose authorization subscribes the organization to "
+        "webhook notifications; set when connecting.",
+        json_schema_extra=SET_BY_SYSTEM,
+    )
 
 
 DESCRIPTOR = register(

@@ -11,7 +11,9 @@ prefix is part of what is signed, not of the header) and pushes Organization Soc
 Notifications `{"type", "notifications": [{"notificationId", "organizationalEntity", "action",
 "sourcePost", "decoratedGeneratedActivity": {"comment": {"entity", "owner", "text"}}, ...}]}`. It
 validates a webhook URL with `GET ?challengeCode=<uuid>`, answered with JSON `{"challengeCode",
-"challengeResponse": <hex HMAC-SHA256(client secret, challengeCode)>}`.
+"challengeResponse": <hex HMAC-SHA256(client secret, challengeCode)>}`, and pushes an organization's
+notifications only while an event subscription (developer application, member, organization) names
+that URL: connecting PUTs it, health checks GET it.
 Sources: docs/connections.md, "Wire formats and their sources".
 """
 
@@ -20,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from switchboard.connectors.adapter import (
     AccountContext,
@@ -35,9 +39,13 @@ from switchboard.connectors.adapter import (
 from switchboard.connectors.base import ChannelType
 from switchboard.connectors.http import json_or_empty, reauth, request, status_error
 from switchboard.core.config import Settings
-from switchboard.oauth.providers import OAuthEndpoints, linkedin, tiktok
+from switchboard.oauth.providers import OAuthEndpoints, linkedin, linkedin_app_id, tiktok
 
 LINKEDIN_VERSION = "202401"
+LINKEDIN_EVENT_TYPE = "ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS"
+LINKEDIN_WEBHOOK_PATH = "/webhooks/linkedin"  # the platform app's URL (webhooks APP_WEBHOOKS)
+# A member id as OpenID's `sub` gives it; nothing that would break the subscription key.
+_MEMBER_ID = re.compile(r"^[^\s,():]+$")
 
 
 def linkedin_signature(client_secret: str, body: bytes) -> str:
@@ -49,6 +57,18 @@ def linkedin_challenge_response(client_secret: str, challenge_code: str) -> str:
     """The answer to LinkedIn's webhook validation: hex HMAC-SHA256 of the code, keyed with the
     client secret."""
     return hmac.new(client_secret.encode(), challenge_code.encode(), hashlib.sha256).hexdigest()
+
+
+def linkedin_subscription_key(app_id: str, person_urn: str, organization_urn: str) -> str:
+    """The Rest.li 2.0 compound key of an event subscription, each URN URL-encoded."""
+
+    def enc(urn: str) -> str:
+        return quote(urn, safe="")
+
+    return (
+        f"(developerApplication:{enc(f'urn:li:developerApplication:{app_id}')},"
+        f"user:{enc(person_urn)},entity:{enc(organization_urn)},eventType:{LINKEDIN_EVENT_TYPE})"
+    )
 
 
 def _expires(body: dict[str, Any]) -> datetime | None:
@@ -277,7 +297,18 @@ class TikTokAdapter(_RefreshingAdapter):
         return SendResult(str((data.get("message") or {}).get("message_id") or ""), data)
 
 
+def _li_error(body: dict[str, Any], status: int) -> str:
+    """LinkedIn's error answer `{"status", "serviceErrorCode", "code", "message"}` in one line."""
+    code, message = body.get("code"), body.get("message")
+    text = f"{code}: {message}" if code and message else str(message or code or "")
+    return f"HTTP {status} {text}".strip()
+
+
 class LinkedInAdapter(_RefreshingAdapter):
+    """An organization page: the member who connected it administers it. Connecting subscribes the
+    organization to Organization Social Action Notifications at the platform app's webhook URL (one
+    subscription per developer application, member and organization); health checks read it back."""
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, linkedin(settings))
 
@@ -299,17 +330,150 @@ class LinkedInAdapter(_RefreshingAdapter):
             )
         return body
 
-    async def check_health(self, ctx: AccountContext) -> HealthResult:
+    def webhook_url(self) -> str:
+        return self.settings.public_base_url.rstrip("/") + LINKEDIN_WEBHOOK_PATH
+
+    async def member(self, token: str) -> str:
+        """The person URN of the member the token acts for: OpenID Connect's userinfo `sub` (scope
+        openid), as `urn:li:person:<sub>`."""
+        resp = await request(
+            "GET", f"{self.ep.api_url}/v2/userinfo", headers={"Authorization": f"Bearer {token}"}
+        )
+        body = json_or_empty(resp)
+        if resp.status_code == 403:
+            raise reauth(
+                "LinkedIn did not say which member connected the channel "
+                f"({_li_error(body, 403)}): reconnect it and allow Sign In with LinkedIn (openid).",
+                status=403,
+            )
+        if resp.status_code >= 400:
+            raise status_error(resp, f"LinkedIn's userinfo failed ({_li_error(body, resp.status_code)})")
+        sub = body.get("sub")
+        if not isinstance(sub, str) or not _MEMBER_ID.match(sub):
+            raise ProviderError(
+                "LinkedIn's userinfo answer has no usable member id (sub).",
+                kind=ErrorKind.PERMANENT,
+                code="invalid_response",
+                status=resp.status_code,
+            )
+        return f"urn:li:person:{sub}"
+
+    def subscription_url(self, person_urn: str, organization_urn: str) -> str:
+        app_id = linkedin_app_id(self.settings)
+        if not app_id:
+            raise ProviderError(
+                "The platform's LinkedIn developer application id (SWITCHBOARD_LINKEDIN_APP_ID) is not "
+                "set, so the organization cannot be subscribed to LinkedIn's webhook notifications.",
+                kind=ErrorKind.PERMANENT,
+                code="not_configured",
+            )
+        key = linkedin_subscription_key(app_id, person_urn, organization_urn)
+        return f"{self.ep.api_url}/rest/eventSubscriptions/{key}"
+
+    def _subscription_error(self, resp: Any, organization: str, doing: str) -> ProviderError:
+        body = json_or_empty(resp)
+        detail = _li_error(body, resp.status_code)
+        if resp.status_code == 403:
+            # Not an administrator of the organization, or no rw_organization_admin in the grant.
+            return ProviderError(
+                f"LinkedIn refused {doing} for {organization} ({detail}). The member who connects the "
+                "channel must be an administrator of the organization and allow Switchboard to manage "
+                "it (rw_organization_admin): reconnect the channel as such a member.",
+                kind=ErrorKind.NEEDS_ACTION,
+                code="subscription_refused",
+                status=403,
+            )
+        return status_error(resp, f"LinkedIn refused {doing} for {organization} ({detail})")
+
+    async def subscribe(self, token: str, person_urn: str, organization_urn: str) -> str:
+        """Create or point the organization's subscription at the platform's webhook (an upsert)."""
+        url = self.webhook_url()
+        resp = await request(
+            "PUT",
+            self.subscription_url(person_urn, organization_urn),
+            json={"webhook": url},
+            headers=self.headers(token),
+        )
+        if resp.status_code >= 300:
+            raise self._subscription_error(resp, organization_urn, "the webhook subscription")
+        return url
+
+    async def subscription(self, token: str, person_urn: str, organization_urn: str) -> dict[str, Any] | None:
+        """The organization's subscription for this member, or None when LinkedIn has none."""
+        resp = await request(
+            "GET", self.subscription_url(person_urn, organization_urn), headers=self.headers(token)
+        )
+        if resp.status_code == 404:
+            return None
+        if resp.status_code >= 300:
+            raise self._subscription_error(resp, organization_urn, "reading the webhook subscription")
+        return json_or_empty(resp)
+
+    async def _organization(self, token: str, urn: str) -> dict[str, Any]:
+        return await self.get(f"/rest/organizations/{urn.rsplit(':', 1)[-1]}", token)
+
+    async def connect(self, ctx: AccountContext) -> HealthResult:
+        """Verify the organization, learn the member, then (re)create the event subscription."""
         token, refreshed, expires_at = await self.fresh_token(ctx)
-        urn = _need(ctx, "organization_urn")
-        org = await self.get(f"/rest/organizations/{urn.rsplit(':', 1)[-1]}", token)
-        return HealthResult(
+        result = HealthResult(
             ok=True,
-            details={"organization": org.get("localizedName")},
             refreshed_secrets=refreshed,
             expires_at=expires_at,
             settings_updates=_updates(expires_at, refreshed),
         )
+        urn = _need(ctx, "organization_urn")
+        try:
+            org = await self._organization(token, urn)
+            person = await self.member(token)
+            webhook = await self.subscribe(token, person, urn)
+        except ProviderError as exc:  # keep a token refreshed above
+            return self._failed(result, exc)
+        result.details = {"organization": org.get("localizedName"), "webhook": webhook, "member": person}
+        result.settings_updates["person_urn"] = person
+        return result
+
+    async def check_health(self, ctx: AccountContext) -> HealthResult:
+        """The organization answers and its subscription still points at the platform's webhook
+        (LinkedIn drops it when the grant is revoked or the member loses the admin role)."""
+        token, refreshed, expires_at = await self.fresh_token(ctx)
+        result = HealthResult(
+            ok=True,
+            refreshed_secrets=refreshed,
+            expires_at=expires_at,
+            settings_updates=_updates(expires_at, refreshed),
+        )
+        urn = _need(ctx, "organization_urn")
+        try:
+            org = await self._organization(token, urn)
+            name = str(org.get("localizedName") or urn)
+            person = str(ctx.settings.get("person_urn") or "") or await self.member(token)
+            found = await self.subscription(token, person, urn)
+            expected = self.webhook_url()
+            if found is None:
+                raise ProviderError(
+                    f"LinkedIn has no webhook subscription for {name} ({urn}), so its comments do not "
+                    "reach Switchboard. Test connection subscribes it again.",
+                    kind=ErrorKind.NEEDS_ACTION,
+                    code="subscription_missing",
+                )
+            if found.get("webhook") != expected:
+                raise ProviderError(
+                    f"LinkedIn sends {name}'s notifications to {found.get('webhook')!r}, not to "
+                    f"{expected}. Test connection points the subscription here again.",
+                    kind=ErrorKind.NEEDS_ACTION,
+                    code="subscription_elsewhere",
+                )
+        except ProviderError as exc:
+            return self._failed(result, exc)
+        result.details = {"organization": org.get("localizedName"), "webhook": expected, "member": person}
+        if not ctx.settings.get("person_urn"):
+            result.settings_updates["person_urn"] = person
+        return result
+
+    @staticmethod
+    def _failed(result: HealthResult, exc: ProviderError) -> HealthResult:
+        result.ok, result.reason, result.error = False, exc.message, exc
+        return result
 
     def verify_webhook(self, ctx: AccountContext, headers: dict[str, str], body: bytes, url: str) -> bool:
         sent = (

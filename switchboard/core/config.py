@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     linkedin_auth_base_url: str = ""
     linkedin_client_id: str = ""
     linkedin_client_secret: str = ""
+    # The platform LinkedIn app's numeric id (the Developer Portal's app URL): connecting subscribes
+    # each organization as urn:li:developerApplication:<id>; empty = the sandbox app's in sandbox mode.
+    linkedin_app_id: str = ""
     whatsapp_lite_base_url: str = ""
     oauth_state_ttl_seconds: int = 600
     token_refresh_margin_seconds: int = 7 * 24 * 3600

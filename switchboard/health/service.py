@@ -87,6 +87,8 @@ class HealthService:
             account.connection_status = ConnectionStatus.CONNECTED.value
             account.status_reason = None
         else:
+            if error is None and result is not None and result.error is not None:
+                error = result.error
             if error is None:  # the provider answered, but something is not set up (e.g. webhook gone)
                 error = ProviderError(
                     (result.reason if result else None) or "check failed", kind=ErrorKind.PERMANENT

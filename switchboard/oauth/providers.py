@@ -13,6 +13,7 @@ from switchboard.core.config import Settings
 
 SANDBOX_CLIENT_ID = "sandbox-app"
 SANDBOX_CLIENT_SECRET = "sandbox-app-secret"
+SANDBOX_LINKEDIN_APP_ID = "77000001"  # the sandbox LinkedIn developer application's id
 
 
 def _pick(settings: Settings, value: str, sandbox_name: str, live: str) -> str:
@@ -84,6 +85,14 @@ def linkedin(settings: Settings) -> OAuthEndpoints:
         cid,
         _cred(settings, settings.linkedin_client_secret),
     )
+
+
+def linkedin_app_id(settings: Settings) -> str:
+    """The developer application id event subscriptions name (urn:li:developerApplication:<id>);
+    empty in live mode until the operator sets SWITCHBOARD_LINKEDIN_APP_ID."""
+    if settings.linkedin_app_id:
+        return settings.linkedin_app_id.strip()
+    return SANDBOX_LINKEDIN_APP_ID if settings.provider_mode == "sandbox" else ""
 
 
 def whatsapp_lite_url(settings: Settings) -> str:

@@ -73,11 +73,14 @@ SPECS: dict[ChannelType, FlowSpec] = {
         ("user.info.basic", "message.list.read", "message.list.send"),
         "TikTok business account",
     ),
+    # openid: userinfo names the member, whose id keys the organization's webhook subscription;
+    # rw_organization_admin: subscribing to the organization's notifications (and listing the
+    # organizations the member administers).
     ChannelType.LINKEDIN: FlowSpec(
         "linkedin",
         "LinkedIn",
-        ("openid", "profile", "r_organization_admin", "w_organization_social"),
-        ("r_organization_admin", "w_organization_social"),
+        ("openid", "profile", "rw_organization_admin", "w_organization_social"),
+        ("openid", "rw_organization_admin", "w_organization_social"),
         "LinkedIn organization",
         True,
     ),

@@ -118,7 +118,6 @@ def test_manual_types_show_the_url_with_a_copy_button(
         "WHATSAPP_LITE": ("Register it yourself", "AppGain dashboard", "X-Lite-Signature"),
         "SHOPIFY_INBOX": ("Register it yourself", "webhookSubscriptionCreate", "X-Shopify-Hmac-SHA256"),
         "RCS": ("Register it yourself", "Integrations", "X-Goog-Signature"),
-        "LINKEDIN": ("Platform app", "challengeCode", "X-LI-Signature"),
         "TIKTOK": ("Platform app", "user_openid", "TikTok-Signature"),
         "MESSENGER": ("Platform app", "SWITCHBOARD_META_VERIFY_TOKEN", "X-Hub-Signature-256"),
     }
@@ -137,14 +136,10 @@ def test_manual_types_show_the_url_with_a_copy_button(
     rcs = next(a for a in client.get(URL, headers=tenant.headers).json()["items"] if a["type"] == "RCS")
     assert rcs["settings"]["webhook_client_token"].startswith("••")
     assert RBM_CLIENT_TOKEN not in web.get(f"/settings/channels/{rcs['id']}/edit").text
-    linkedin = next(
-        a for a in client.get(URL, headers=tenant.headers).json()["items"] if a["type"] == "LINKEDIN"
-    )
-    assert linkedin["webhook_url"] == f"{_base(settings)}/webhooks/linkedin"
 
 
 def test_automatic_types_say_so_and_types_without_webhooks_show_no_card(
-    web: Browser, client: TestClient, tenant: Tenant
+    web: Browser, client: TestClient, tenant: Tenant, settings: Settings
 ) -> None:
     web.login(tenant)
     telegram = _create(client, tenant, "TELEGRAM")
@@ -153,6 +148,16 @@ def test_automatic_types_say_so_and_types_without_webhooks_show_no_card(
     assert "setWebhook" in card
     assert telegram["webhook_url"] in card
     assert "js-clipboard" not in card  # nothing to paste anywhere
+    # LinkedIn: connecting subscribes the organization; only the operator registers the app's URL.
+    linkedin = _create(client, tenant, "LINKEDIN")
+    card = html.unescape(_card(web.get(f"/settings/channels/{linkedin['id']}/edit").text))
+    assert "Automatic" in card
+    assert "eventSubscriptions" in card
+    assert "challengeCode" in card
+    assert "X-LI-Signature" in card
+    assert linkedin["webhook_url"] == f"{_base(settings)}/webhooks/linkedin"
+    assert linkedin["webhook_url"] in card
+    assert "js-clipboard" not in card
     for channel_type in ("EMAIL", "WEB_PUSH"):
         account = _create(client, tenant, channel_type)
         page = web.get(f"/settings/channels/{account['id']}/edit").text

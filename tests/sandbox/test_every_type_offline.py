@@ -203,19 +203,26 @@ def test_linkedin_validates_the_app_webhook_then_sends_a_comment_to_it(
     app_url = f"{newcomer.base}/webhooks/linkedin"
     assert account["webhook_url"] == app_url
     card = newcomer.browser.get(f"/settings/channels/{account['id']}/edit").text
-    assert f'data-copy="{app_url}"' in card
+    assert f'<code class="text-break" data-testid="webhook-url">{app_url}</code>' in card  # automatic
+
+    # Connecting subscribed the organization to the app's webhook, in the sandbox app's name.
+    emulator = sandbox_server.app.state.sandboxes["linkedin"]
+    subscription = emulator.subscription_for(account["settings"]["organization_urn"])
+    assert subscription is not None
+    assert (subscription.webhook, subscription.user) == (app_url, account["settings"]["person_urn"])
+    assert subscription.developer_application == "urn:li:developerApplication:77000001"
+    assert "Event subscriptions" in httpx.get(f"{newcomer.base}/sandbox/linkedin/").text
 
     checked = newcomer.sandbox("linkedin/simulate/validate")
     assert (checked["validated"], checked["url"]) == (True, app_url)
     own = newcomer.sandbox("linkedin/simulate/validate", channel_id=account["id"])
     assert own["url"] == f"{newcomer.base}/webhooks/{account['id']}"
     sent = newcomer.sandbox("linkedin/simulate/comment", text=TEXT)
-    assert sent["url"] == app_url
+    assert (sent["url"], sent["subscribed"]) == (app_url, True)
     assert only_message(db, account["id"]).sender == "urn:li:person:sandboxCommenter"
 
     # An app whose client secret differs from the platform's fails LinkedIn's check, and then
     # LinkedIn sends nothing there.
-    emulator = sandbox_server.app.state.sandboxes["linkedin"]
     secret, emulator.client_secret = emulator.client_secret, "another-apps-secret"
     try:
         for path, fields in (("validate", {}), ("comment", {"text": "never sent"})):
@@ -226,6 +233,10 @@ def test_linkedin_validates_the_app_webhook_then_sends_a_comment_to_it(
     finally:
         emulator.client_secret = secret
     assert [m.text for m in received(db, account["id"]) if m.kind == "message"] == [TEXT]
+    # Without a subscription the sandbox still posts to the app's webhook (a channel created by hand).
+    emulator.drop_subscriptions()
+    unsubscribed = newcomer.sandbox("linkedin/simulate/comment", text="Still there?")
+    assert (unsubscribed["url"], unsubscribed["subscribed"]) == (app_url, False)
 
 
 def test_whatsapp_cloud_connects_by_manual_entry_with_the_sandbox_system_user(

@@ -44,7 +44,7 @@ def providers() -> Iterator[Providers]:
     p = Providers(
         MetaSandbox(app_id="111222333", app_secret=META_APP_SECRET),
         TikTokSandbox("tt-client-key", "tt-client-secret"),
-        LinkedInSandbox("li-client-id", "li-client-secret"),
+        LinkedInSandbox("li-client-id", "li-client-secret", app_id="88000042"),
         WhatsAppLiteSandbox(),
         {},
     )
@@ -72,6 +72,7 @@ def provider_settings(base: Settings, p: Providers, public_base_url: str) -> Set
             "linkedin_auth_base_url": p.urls["linkedin"],
             "linkedin_client_id": p.linkedin.client_id,
             "linkedin_client_secret": p.linkedin.client_secret,
+            "linkedin_app_id": p.linkedin.app_id,
             "whatsapp_lite_base_url": p.urls["lite"],
         }
     )
