@@ -39,11 +39,13 @@ _META_SIGNATURE = (
     "X-Hub-Signature-256: sha256= + hex HMAC-SHA256 of the raw body, keyed with the Meta app secret."
 )
 _META_WHERE = (
-    "Set once for the platform's Meta app by the platform operator: App Dashboard → Webhooks, with "
-    "the verify token SWITCHBOARD_META_VERIFY_TOKEN. Meta posts every account's events to this one "
-    "URL and names the {what}; this channel receives those for its own {what}. Connecting "
-    "subscribes {page} to the app (POST /{{page-id}}/subscribed_apps), and Test connection does "
-    "it again if it was removed."
+    "Connecting subscribes {page} to the platform's Meta app (POST /{{page-id}}/subscribed_apps), "
+    "and Test connection does it again if it was removed. Meta posts every account's events to the "
+    "app's one callback URL and names the {what}; this channel receives those for its own {what}."
+)
+_META_NOTE = (
+    "The URL itself is the platform Meta app's: the platform operator sets it once (App Dashboard → "
+    "Webhooks, with the verify token SWITCHBOARD_META_VERIFY_TOKEN)."
 )
 
 SETUPS: dict[ChannelType, WebhookSetup] = {
@@ -98,18 +100,20 @@ SETUPS: dict[ChannelType, WebhookSetup] = {
         app_path="/webhooks/tiktok",
     ),
     ChannelType.MESSENGER: WebhookSetup(
-        Registration.PLATFORM,
+        Registration.AUTOMATIC,
         "Callback URL (Page webhooks)",
         _META_WHERE.format(what="Page", page="the Page"),
         _META_SIGNATURE,
         app_path="/webhooks/meta",
+        note=_META_NOTE,
     ),
     ChannelType.INSTAGRAM: WebhookSetup(
-        Registration.PLATFORM,
+        Registration.AUTOMATIC,
         "Callback URL (Instagram webhooks)",
         _META_WHERE.format(what="Instagram account", page="its linked Facebook Page"),
         _META_SIGNATURE,
         app_path="/webhooks/meta",
+        note=_META_NOTE,
     ),
     ChannelType.WHATSAPP_CLOUD: WebhookSetup(
         Registration.AUTOMATIC,

@@ -119,7 +119,6 @@ def test_manual_types_show_the_url_with_a_copy_button(
         "SHOPIFY_INBOX": ("Register it yourself", "webhookSubscriptionCreate", "X-Shopify-Hmac-SHA256"),
         "RCS": ("Register it yourself", "Integrations", "X-Goog-Signature"),
         "TIKTOK": ("Platform app", "user_openid", "TikTok-Signature"),
-        "MESSENGER": ("Platform app", "SWITCHBOARD_META_VERIFY_TOKEN", "X-Hub-Signature-256"),
     }
     for channel_type, (badge, where, signature) in expectations.items():
         account = _create(client, tenant, channel_type)
@@ -158,6 +157,14 @@ def test_automatic_types_say_so_and_types_without_webhooks_show_no_card(
     assert linkedin["webhook_url"] == f"{_base(settings)}/webhooks/linkedin"
     assert linkedin["webhook_url"] in card
     assert "js-clipboard" not in card
+    # Messenger likewise: connecting subscribes the Page; the operator set the Meta app's URL once.
+    messenger = _create(client, tenant, "MESSENGER")
+    card = html.unescape(_card(web.get(f"/settings/channels/{messenger['id']}/edit").text))
+    assert "Automatic" in card
+    assert "subscribed_apps" in card
+    assert "SWITCHBOARD_META_VERIFY_TOKEN" in card
+    assert "X-Hub-Signature-256" in card
+    assert messenger["webhook_url"] == f"{_base(settings)}/webhooks/meta"
     for channel_type in ("EMAIL", "WEB_PUSH"):
         account = _create(client, tenant, channel_type)
         page = web.get(f"/settings/channels/{account['id']}/edit").text
