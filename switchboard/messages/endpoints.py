@@ -20,6 +20,10 @@ router = APIRouter(prefix="/rest/v1", tags=["messages"], responses=ERRORS)
 SEND_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"model": MessageRead, "description": "The message already created with this client_reference"},
     409: {"model": ErrorBody, "description": "channel_inactive or channel_disconnected"},
+    429: {
+        "model": ErrorBody,
+        "description": "warming_limit_reached: a WhatsApp Lite warming campaign's daily limit",
+    },
 }
 
 
