@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -161,6 +162,10 @@ def tiktok_error(code: int, message: str, status: int | None = None) -> Provider
     return ProviderError(message, kind=ErrorKind.PERMANENT, code=str(code), status=status)
 
 
+# How far a TikTok-Signature timestamp may be from our clock (TikTok leaves the tolerance to us).
+TIKTOK_SIGNATURE_TOLERANCE = 300
+
+
 class TikTokAdapter(_RefreshingAdapter):
     """Business Messaging: the account is the Business Account whose `open_id` (our `business_id`)
     the token exchange returns; replies go to a conversation id taken from the inbound webhook."""
@@ -246,6 +251,9 @@ class TikTokAdapter(_RefreshingAdapter):
         sent = {k.lower(): v for k, v in headers.items()}.get("tiktok-signature", "")
         parts = dict(p.split("=", 1) for p in sent.split(",") if "=" in p)
         if not parts.get("t") or not parts.get("s") or not self.ep.client_secret:
+            return False
+        # TikTok signs each delivery (retries included) with its time: an old signature is a replay.
+        if not parts["t"].isdigit() or abs(time.time() - int(parts["t"])) > TIKTOK_SIGNATURE_TOLERANCE:
             return False
         expected = hmac.new(
             self.ep.client_secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256

@@ -118,6 +118,10 @@ def test_tiktok_app_webhook_is_routed_by_the_business_open_id(
     assert oauth_client.post("/webhooks/tiktok", content=body, headers=headers).status_code == 200  # replay
     forged = oauth_client.post("/webhooks/tiktok", content=body, headers={"TikTok-Signature": "t=1,s=00"})
     assert forged.status_code == 401
+    stale = {"TikTok-Signature": providers.tiktok.sign(body, timestamp=int(time.time()) - 3600)}
+    assert (
+        oauth_client.post("/webhooks/tiktok", content=body, headers=stale).status_code == 401
+    )  # an old capture
     stranger = json.loads(body) | {"user_openid": "someone-not-connected"}
     stray = json.dumps(stranger).encode()
     ack = oauth_client.post(
