@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         rt = runtime or Runtime.create(settings)
         app.state.runtime = rt
-        app.state.channel_accounts = ChannelAccountService(rt.vault, rt.settings.public_base_url)
+        app.state.channel_accounts = ChannelAccountService(rt.vault, rt.settings.public_base_url, rt.settings)
         app.state.onboarding = OnboardingService(rt.vault, rt.settings)
         app.state.ses_setups = SesSetupService(rt.settings)
         app.state.twilio_setups = TwilioSetupService(rt.vault, rt.settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from typing import Any
 
@@ -17,6 +19,7 @@ from switchboard.channels.schemas import (
 )
 from switchboard.channels.webhook_setup import webhook_url
 from switchboard.connectors import get_descriptor
+from switchboard.connectors.adapter import AccountContext, ProviderError, SharedRegistration, get_adapter
 from switchboard.connectors.base import ChannelType, ChannelTypeDescriptor
 from switchboard.core import audit
 from switchboard.core.errors import NotFound, Unprocessable, from_validation_error
@@ -27,6 +30,10 @@ from switchboard.tenancy.byom import ensure_connect_allowed
 
 OWNER = "channel_account"
 PENDING_REASON = "Not verified yet: use Test connection to check the credentials."
+# How long a deletion waits for the provider to undo its registrations; the deletion goes ahead anyway.
+RELEASE_TIMEOUT_SECONDS = 15.0
+
+log = logging.getLogger(__name__)
 
 
 def readable_by(principal: Principal) -> Select[ChannelAccount]:
@@ -38,9 +45,13 @@ def readable_by(principal: Principal) -> Select[ChannelAccount]:
 
 
 class ChannelAccountService:
-    def __init__(self, vault: Vault, public_base_url: str = "") -> None:
+    def __init__(self, vault: Vault, public_base_url: str = "", settings: Any = None) -> None:
         self.vault = vault
         self.public_base_url = public_base_url  # for webhook URLs; "" leaves them relative
+        # The app's Settings, for the adapters that undo provider registrations on deletion;
+        # None (a service that only creates accounts) releases nothing.
+        self.settings = settings
+        self.release_timeout = RELEASE_TIMEOUT_SECONDS
 
     async def list_accounts(
         self,
@@ -228,9 +239,14 @@ class ChannelAccountService:
         return account
 
     async def delete(self, session: AsyncSession, principal: Principal, account_id: uuid.UUID) -> None:
+        """Remove the account and its secrets. First, while the credentials are still there, ask the
+        provider to forget what connecting registered (a webhook, a Page or event subscription), so
+        its events stop arriving for nobody. That is best effort: the tenant wants the channel gone,
+        so a refusal or a timeout is logged and written in the audit entry, never a reason to keep it."""
         principal.require(Permission.CHANNELS_MANAGE)
         account = await self.get(session, principal, account_id)
         before = await self._snapshot(session, account)
+        released = await self._release(session, account)
         await self.vault.remove(session, OWNER, account.id)
         await session.delete(account)
         await audit.record(
@@ -241,7 +257,61 @@ class ChannelAccountService:
             account.id,
             organization_id=account.organization_id,
             before=before,
+            after={"provider_release": released},
         )
+
+    async def _release(self, session: AsyncSession, account: ChannelAccount) -> str:
+        """Run the adapter's `release`: "done", "not needed" or "failed: <code>". Never raises for
+        the provider's sake."""
+        adapter = get_adapter(account.type, self.settings) if self.settings is not None else None
+        release = getattr(adapter, "release", None)
+        if release is None:
+            return "not needed"
+        ids = {
+            "channel_account_id": str(account.id),
+            "organization_id": str(account.organization_id),
+            "channel_type": account.type,
+        }
+        ctx = AccountContext(
+            account_id=account.id,
+            organization_id=account.organization_id,
+            settings=dict(account.settings),
+            secrets=await self.vault.read_all(session, OWNER, account.id),
+        )
+        shared = getattr(adapter, "shared_registration", None)
+        registration: SharedRegistration | None = shared(ctx) if shared is not None else None
+        if registration is not None and await self._still_used(session, account, registration):
+            log.info("provider registration kept: another channel uses it", extra=ids)
+            return "not needed"
+        try:
+            async with asyncio.timeout(self.release_timeout):
+                removed = bool(await release(ctx))
+        except ProviderError as exc:
+            kind, code = exc.kind.value, exc.code or (str(exc.status) if exc.status else "provider_error")
+        except TimeoutError:
+            kind, code = "transient", "timeout"
+        except Exception as exc:  # an adapter bug must not keep the channel
+            kind, code = "permanent", "internal"
+            ids["error"] = type(exc).__name__
+        else:
+            message = "provider registration released" if removed else "no provider registration to release"
+            log.info(message, extra=ids)
+            return "done" if removed else "not needed"
+        # Not the message: it can quote the provider's answer. Ids, kind and code are enough to follow up.
+        log.warning("provider release failed", extra={**ids, "error_kind": kind, "error_code": code})
+        return f"failed: {code}"
+
+    async def _still_used(
+        self, session: AsyncSession, account: ChannelAccount, registration: SharedRegistration
+    ) -> bool:
+        """Another account, of any tenant, relies on the same registration (the platform app's
+        subscription to a Page is one, whoever connected the Page)."""
+        stmt = select(ChannelAccount.id).where(
+            ChannelAccount.type.in_(registration.types), ChannelAccount.id != account.id
+        )
+        for name, value in registration.settings.items():
+            stmt = stmt.where(ChannelAccount.settings[name].as_string() == value)
+        return await session.scalar(stmt.limit(1)) is not None
 
     async def history(
         self, session: AsyncSession, principal: Principal, account_id: uuid.UUID

@@ -1,5 +1,6 @@
 """What a connector does at runtime, beside its descriptor: connect, check health, verify and parse
-webhooks, send. Each channel type's module provides one `ChannelAdapter` implementation.
+webhooks, send, and undo on deletion what connecting registered at the provider. Each channel type's
+module provides one `ChannelAdapter` implementation.
 
 Adapters raise `ProviderError` with `retriable` set from the provider's answer, so a transient
 failure (timeout, 5xx, rate limit) never marks a channel disconnected, while one that needs the
@@ -70,6 +71,17 @@ class InboundEvent:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SharedRegistration:
+    """A provider-side registration that other channel accounts may rely on too: every account of one
+    of `types` whose plain settings hold all of `settings` (one Facebook Page subscribed to the
+    platform app serves both a Messenger and an Instagram channel). Deleting an account releases it
+    only when no other such account remains."""
+
+    types: tuple[str, ...]
+    settings: dict[str, str]
+
+
 @dataclass
 class SendResult:
     provider_message_id: str
@@ -88,7 +100,12 @@ class ChannelAdapter(Protocol):
 
 # Adapters by channel type. A factory takes the Settings (base URLs, timeouts) and returns an adapter.
 # Optional extras an adapter may define: `connect(ctx) -> HealthResult` (set-up on connect/reconnect,
-# e.g. registering a webhook), `webhook_event_id(headers, payload) -> str | None` (replay dedupe),
+# e.g. registering a webhook), `release(ctx) -> bool` (its undo, called when the account is deleted,
+# before its secrets go: remove what connect registered at the provider, so its events stop coming
+# for nobody; True when something was removed, False when nothing of ours was registered; raises
+# ProviderError, which never blocks the deletion), `shared_registration(ctx) -> SharedRegistration |
+# None` (what else relies on that registration: `release` is skipped while such an account remains),
+# `webhook_event_id(headers, payload) -> str | None` (replay dedupe),
 # `webhook_handshake(ctx, headers, body) -> str | None` (a URL check POSTed to the webhook) and
 # `webhook_validation(ctx, query params) -> dict | None` (a URL check the provider GETs, answered as JSON).
 ADAPTERS: dict[str, Callable[[Any], ChannelAdapter]] = {}

@@ -9,6 +9,8 @@ Messenger and Instagram (through the Page linked to the account) only receive we
 Page is subscribed to the platform's Meta app: connecting (Test connection, Reconnect) calls
 `POST /{page-id}/subscribed_apps` with the Page token and the fields below, and the periodic check
 reads `GET /{page-id}/subscribed_apps` and asks the tenant to act when our app is gone from it.
+Deleting the last channel on a Page calls `DELETE /{page-id}/subscribed_apps`, so Meta stops sending
+its events. WhatsApp Cloud keeps the WABA subscribed (see WhatsAppCloudAdapter).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from switchboard.connectors.adapter import (
     InboundEvent,
     ProviderError,
     SendResult,
+    SharedRegistration,
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
@@ -233,6 +236,32 @@ class MessengerAdapter(_MetaAdapter):
         await self._subscribe(page_id, token)
         return result
 
+    def shared_registration(self, ctx: AccountContext) -> SharedRegistration | None:
+        """The app's subscription is the Page's, whatever channel asked for it: a Messenger and an
+        Instagram channel (of any tenant) on the same Page both rely on it."""
+        page_id = ctx.settings.get("page_id")
+        if not page_id:
+            return None
+        return SharedRegistration(
+            (ChannelType.MESSENGER.value, ChannelType.INSTAGRAM.value), {"page_id": str(page_id)}
+        )
+
+    async def release(self, ctx: AccountContext) -> bool:
+        """The last channel on the Page is deleted: `DELETE /{page-id}/subscribed_apps` with the Page
+        token removes the platform app from the Page (the service skips this while another channel
+        uses the Page). Without a stored Page id there is no Page we know to be ours to release."""
+        page_id, token = ctx.settings.get("page_id"), ctx.secrets.get(self.token_field)
+        if not page_id or not token:
+            return False
+        out = await self.graph.call("DELETE", f"{page_id}/subscribed_apps", token)
+        if out.get("success") is not True:
+            raise ProviderError(
+                f"Meta did not unsubscribe Page {page_id} from the app's webhooks.",
+                kind=ErrorKind.PERMANENT,
+                code="unsubscribe_failed",
+            )
+        return True
+
     async def check_health(self, ctx: AccountContext) -> HealthResult:
         result, page_id, token = await self._verify(ctx)
         await self._require_subscription(page_id, token)
@@ -305,6 +334,9 @@ class InstagramAdapter(MessengerAdapter):
 
 
 class WhatsAppCloudAdapter(_MetaAdapter):
+    # No `release`: the app's subscription is the whole WABA's (POST /{waba-id}/subscribed_apps), and
+    # other phone numbers on it, connected here or not, would stop receiving if deleting one number's
+    # channel unsubscribed it. Events for a deleted number are acknowledged and dropped.
     async def check_health(self, ctx: AccountContext) -> HealthResult:
         token = _need(ctx, "access_token")
         refreshed: dict[str, str] = {}

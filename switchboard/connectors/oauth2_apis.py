@@ -13,7 +13,7 @@ Notifications `{"type", "notifications": [{"notificationId", "organizationalEnti
 validates a webhook URL with `GET ?challengeCode=<uuid>`, answered with JSON `{"challengeCode",
 "challengeResponse": <hex HMAC-SHA256(client secret, challengeCode)>}`, and pushes an organization's
 notifications only while an event subscription (developer application, member, organization) names
-that URL: connecting PUTs it, health checks GET it.
+that URL: connecting PUTs it, health checks GET it, deleting the channel DELETEs it.
 Sources: docs/connections.md, "Wire formats and their sources".
 """
 
@@ -35,6 +35,7 @@ from switchboard.connectors.adapter import (
     InboundEvent,
     ProviderError,
     SendResult,
+    SharedRegistration,
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
@@ -416,6 +417,37 @@ class LinkedInAdapter(_RefreshingAdapter):
         if resp.status_code >= 300:
             raise self._subscription_error(resp, organization_urn, "reading the webhook subscription")
         return json_or_empty(resp)
+
+    async def unsubscribe(self, token: str, person_urn: str, organization_urn: str) -> bool:
+        """DELETE the organization's subscription for this member; False when LinkedIn has none."""
+        resp = await request(
+            "DELETE", self.subscription_url(person_urn, organization_urn), headers=self.headers(token)
+        )
+        if resp.status_code == 404:
+            return False
+        if resp.status_code >= 300:
+            raise self._subscription_error(resp, organization_urn, "removing the webhook subscription")
+        return True
+
+    def shared_registration(self, ctx: AccountContext) -> SharedRegistration | None:
+        """The subscription's key is (application, member, organization): another channel for the
+        same organization connected by the same member relies on the very same subscription."""
+        org, person = ctx.settings.get("organization_urn"), ctx.settings.get("person_urn")
+        if not org or not person:
+            return None
+        return SharedRegistration(
+            (ChannelType.LINKEDIN.value,), {"organization_urn": str(org), "person_urn": str(person)}
+        )
+
+    async def release(self, ctx: AccountContext) -> bool:
+        """The channel is deleted: remove the organization's event subscription, so LinkedIn stops
+        pushing its notifications. Connect stored the member (`person_urn`) only once it subscribed;
+        without it there is nothing of ours to remove."""
+        person, urn = ctx.settings.get("person_urn"), ctx.settings.get("organization_urn")
+        if not person or not urn or not ctx.secrets.get("access_token"):
+            return False
+        token, _, _ = await self.fresh_token(ctx)  # the account is going: a refreshed token is not kept
+        return await self.unsubscribe(token, str(person), str(urn))
 
     async def _organization(self, token: str, urn: str) -> dict[str, Any]:
         return await self.get(f"/rest/organizations/{urn.rsplit(':', 1)[-1]}", token)

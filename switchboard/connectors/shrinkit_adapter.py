@@ -1,7 +1,8 @@
 """ShrinkIt Push adapter: a small REST API (`SWITCHBOARD_SHRINKIT_BASE_URL`) with Bearer API keys.
 
-connect checks the app and registers our webhook with a generated secret; delivery and open
-receipts come back signed `X-ShrinkIt-Signature: sha256=<hex HMAC-SHA256 of the body>`.
+connect checks the app and registers our webhook with a generated secret (deleting the channel
+removes it again); delivery and open receipts come back signed
+`X-ShrinkIt-Signature: sha256=<hex HMAC-SHA256 of the body>`.
 No public API of a push product of that name exists: this is our assumed contract, written down
 in docs/connections.md ("Wire formats and their sources").
 """
@@ -20,6 +21,7 @@ from switchboard.connectors.adapter import (
     InboundEvent,
     ProviderError,
     SendResult,
+    SharedRegistration,
     register_adapter,
 )
 from switchboard.connectors.base import ChannelType
@@ -63,6 +65,24 @@ class ShrinkItAdapter:
         url = f"{self.settings.public_base_url.rstrip('/')}/webhooks/{ctx.account_id}"
         await self._call(ctx, "PUT", "/webhook", json={"url": url, "secret": secret})
         return HealthResult(ok=True, refreshed_secrets={"webhook_secret": secret})
+
+    def shared_registration(self, ctx: AccountContext) -> SharedRegistration | None:
+        """An app has one webhook: another channel on the same app may have registered it since."""
+        app = ctx.settings.get("app_id")
+        return SharedRegistration((ChannelType.SHRINKIT_PUSH.value,), {"app_id": str(app)}) if app else None
+
+    async def release(self, ctx: AccountContext) -> bool:
+        """`DELETE /v1/apps/{app_id}/webhook` (assumed, like the PUT), so receipts stop coming for a
+        deleted channel; only when connect registered it (it stored the webhook secret)."""
+        if not ctx.secrets.get("webhook_secret") or not ctx.secrets.get("api_key"):
+            return False
+        try:
+            await self._call(ctx, "DELETE", "/webhook")
+        except ProviderError as exc:
+            if exc.status == 404:  # no webhook registered any more
+                return False
+            raise
+        return True
 
     def verify_webhook(self, ctx: AccountContext, headers: dict[str, str], body: bytes, url: str) -> bool:
         secret = ctx.secrets.get("webhook_secret", "")

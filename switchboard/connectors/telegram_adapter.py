@@ -1,4 +1,5 @@
-"""Telegram Bot API adapter: getMe, setWebhook with a secret token, sendMessage, webhook checks."""
+"""Telegram Bot API adapter: getMe, setWebhook with a secret token, sendMessage, webhook checks,
+deleteWebhook when the channel is deleted."""
 
 from __future__ import annotations
 
@@ -70,6 +71,18 @@ class TelegramAdapter:
             refreshed_secrets={"webhook_secret_token": secret},
             settings_updates={"bot_username": me.get("username")} if me.get("username") else {},
         )
+
+    async def release(self, ctx: AccountContext) -> bool:
+        """deleteWebhook, so Telegram stops posting the bot's updates to a channel that is gone. Only
+        when connect set it (it stored the secret token) and it still points at this channel: a bot
+        has one webhook, and the same bot may have been connected again as another channel since."""
+        if not ctx.secrets.get("bot_token") or not ctx.secrets.get("webhook_secret_token"):
+            return False
+        info = await self._call(ctx, "getWebhookInfo") or {}
+        if info.get("url") != webhook_url(self.settings, ctx.account_id):
+            return False
+        await self._call(ctx, "deleteWebhook")
+        return True
 
     async def check_health(self, ctx: AccountContext) -> HealthResult:
         me = await self._call(ctx, "getMe")

@@ -221,8 +221,8 @@ class LinkedInSandbox(OAuth2Sandbox):
             "notification. Leave the channel id empty to use it, or give one to use the channel's own "
             "URL.</p>"
             f"<p>Validated: </p><ul>{validated or '<li>none yet</li>'}</ul>"
-            "<p>Event subscriptions (connecting creates one per organization; a comment goes to its "
-            "webhook, or to the app's when there is none):</p>"
+            "<p>Event subscriptions (connecting creates one per organization, deleting the channel "
+            "removes it; a comment goes to its webhook, or to the app's when there is none):</p>"
             f"<ul>{subscribed or '<li>none yet</li>'}</ul>"
             '<form method="post" action="simulate/validate">'
             '<input name="channel_id" placeholder="Channel id (optional)" aria-label="Channel id"> '

@@ -6,7 +6,8 @@ offline); `revoke` makes the key answer 401.
 
 `POST /simulate/receipt` (the buttons on `/`, or JSON `{app_id, notification_id, type}`) is a device
 reporting a notification `delivered` or `opened`: the signed receipt goes to the webhook the app
-registered (connecting does that). Without `notification_id`, the app's latest notification.
+registered (connecting does that; deleting the channel removes it: `DELETE /v1/apps/{id}/webhook`,
+204, or 404 when none is registered). Without `notification_id`, the app's latest notification.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from switchboard.connectors.shrinkit_adapter import shrinkit_signature
@@ -47,6 +48,7 @@ class ShrinkItSandbox:
                 Route("/simulate/receipt", self.simulate_receipt, methods=["POST"]),
                 Route("/v1/apps/{app_id}", self.get_app),
                 Route("/v1/apps/{app_id}/webhook", self.set_webhook, methods=["PUT"]),
+                Route("/v1/apps/{app_id}/webhook", self.delete_webhook, methods=["DELETE"]),
                 Route("/v1/apps/{app_id}/notifications", self.notify, methods=["POST"]),
             ]
         )
@@ -116,6 +118,15 @@ class ShrinkItSandbox:
         data = await request.json()
         app.webhook_url, app.webhook_secret = str(data.get("url") or ""), str(data.get("secret") or "")
         return JSONResponse({"url": app.webhook_url})
+
+    async def delete_webhook(self, request: Request) -> Response:
+        app = self._auth(request)
+        if app is None:
+            return JSONResponse({"error": "invalid API key"}, 401)
+        if not app.webhook_url:
+            return JSONResponse({"error": "no webhook registered"}, 404)
+        app.webhook_url, app.webhook_secret = "", ""
+        return Response(status_code=204)
 
     async def notify(self, request: Request) -> JSONResponse:
         app = self._auth(request)

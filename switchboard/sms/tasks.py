@@ -29,7 +29,12 @@ def provider_for(settings: Settings) -> NumberProvider:
 
 
 def service_for(rt: Runtime) -> SmsService:
-    return SmsService(rt.vault, provider_for(rt.settings), ChannelAccountService(rt.vault), rt.settings)
+    return SmsService(
+        rt.vault,
+        provider_for(rt.settings),
+        ChannelAccountService(rt.vault, rt.settings.public_base_url, rt.settings),
+        rt.settings,
+    )
 
 
 async def refresh_one(rt: Runtime, connection_id: uuid.UUID) -> str | None:
