@@ -5,32 +5,13 @@ from collections.abc import Iterator
 import pytest
 
 from switchboard.core.config import Settings
-from switchboard.sandbox.push import PushSandbox
 from switchboard.sandbox.rbm import RbmSandbox
 from switchboard.sandbox.shopify import ShopifySandbox
 from switchboard.sandbox.shrinkit import ShrinkItSandbox
-from switchboard.sandbox.telegram import TelegramSandbox
 from tests.support.emulator_server import serve
-
-
-@pytest.fixture(scope="module")
-def _telegram_server() -> Iterator[tuple[TelegramSandbox, str]]:
-    sandbox = TelegramSandbox()
-    with serve(sandbox.app) as url:
-        yield sandbox, url
-
-
-@pytest.fixture
-def telegram(
-    _telegram_server: tuple[TelegramSandbox, str], settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> TelegramSandbox:
-    sandbox, url = _telegram_server
-    sandbox.bots.clear()
-    sandbox.revoked.clear()
-    sandbox.fail_next.clear()
-    monkeypatch.setattr(settings, "telegram_base_url", url)
-    monkeypatch.setattr(settings, "public_base_url", "http://testserver")
-    return sandbox
+from tests.support.provider_fixtures import _push_server, _telegram_server  # noqa: F401
+from tests.support.provider_fixtures import push_service as push_service
+from tests.support.provider_fixtures import telegram as telegram
 
 
 @pytest.fixture(scope="module")
@@ -48,21 +29,6 @@ def shopify(
     sandbox.shops.clear()
     monkeypatch.setattr(settings, "shopify_base_url", url + "/{shop}")
     monkeypatch.setattr(settings, "public_base_url", "http://testserver")
-    return sandbox
-
-
-@pytest.fixture(scope="module")
-def _push_server() -> Iterator[tuple[PushSandbox, str]]:
-    sandbox = PushSandbox()
-    with serve(sandbox.app) as url:
-        sandbox.base_url = url
-        yield sandbox, url
-
-
-@pytest.fixture
-def push_service(_push_server: tuple[PushSandbox, str]) -> PushSandbox:
-    sandbox, _ = _push_server
-    sandbox.subscriptions.clear()
     return sandbox
 
 

@@ -25,6 +25,9 @@ from switchboard.webhooks.service import process_pending
 from tests.support.channel_accounts import check_now, create_account, create_direct
 from tests.support.emulator_server import serve
 from tests.support.jobs import job_runner, jobs  # noqa: F401
+from tests.support.provider_fixtures import _push_server, _telegram_server  # noqa: F401
+from tests.support.provider_fixtures import push_service as push_service
+from tests.support.provider_fixtures import telegram as telegram
 from tests.support.tenants import Tenant
 
 TELEGRAM_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
@@ -60,26 +63,6 @@ def account(client: TestClient, tenant: Tenant, account_id: str) -> dict[str, An
 
 
 # --- Telegram ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def _telegram_server() -> Iterator[tuple[TelegramSandbox, str]]:
-    sandbox = TelegramSandbox()
-    with serve(sandbox.app) as base:
-        yield sandbox, base
-
-
-@pytest.fixture
-def telegram(
-    _telegram_server: tuple[TelegramSandbox, str], settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> TelegramSandbox:
-    sandbox, base = _telegram_server
-    sandbox.bots.clear()
-    sandbox.revoked.clear()
-    sandbox.fail_next.clear()
-    monkeypatch.setattr(settings, "telegram_base_url", base)
-    monkeypatch.setattr(settings, "public_base_url", "http://testserver")
-    return sandbox
 
 
 @pytest.fixture
@@ -222,20 +205,6 @@ def email_account(db: Any, tenant: Tenant, mail: MailSandbox) -> str:
 
 
 # --- Web Push ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def _push_server() -> Iterator[PushSandbox]:
-    sandbox = PushSandbox()
-    with serve(sandbox.app) as base:
-        sandbox.base_url = base
-        yield sandbox
-
-
-@pytest.fixture
-def push_service(_push_server: PushSandbox) -> PushSandbox:
-    _push_server.subscriptions.clear()
-    return _push_server
 
 
 @pytest.fixture
