@@ -160,6 +160,16 @@ class Platform:
         return response.status_code, response.headers.get("content-type", ""), response.text
 
 
+async def form_or_json(request: Request) -> tuple[bool, dict[str, Any] | None]:
+    """A page's form or a JSON object: (whether it came as JSON, its fields; None if it is neither)."""
+    as_json = request.headers.get("content-type", "").startswith("application/json")
+    try:
+        data = await request.json() if as_json else dict(await request.form())
+    except ValueError:
+        return as_json, None
+    return as_json, data if isinstance(data, dict) else None
+
+
 async def simulate(
     request: Request,
     title: str,
@@ -170,13 +180,9 @@ async def simulate(
     form or a JSON object (the named fields, stripped). `action` posts the webhook and returns the
     platform's status and details to show. A form gets a labelled page back, JSON gets
     `{"delivered", "webhook_status", ...}`."""
-    as_json = request.headers.get("content-type", "").startswith("application/json")
+    as_json, data = await form_or_json(request)
     try:
-        try:
-            data = await request.json() if as_json else dict(await request.form())
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        if data is None:
             raise Refused(400, "body", "Send a JSON object or a form.")
         status, details = await action({n: str(data.get(n) or "").strip() for n in names})
     except Refused as exc:

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from switchboard.sandbox._kit import esc, page
+from switchboard.sandbox._kit import esc, form_or_json, page
 
 HOST = "127.0.0.1"
 SENT_KEPT = 200  # the long-running sandbox keeps only the latest SMTP envelopes
@@ -323,12 +323,8 @@ class MailSandbox:
     async def send_as_customer(self, request: Request) -> Response:
         """Deliver a customer's mail into a mailbox; IMAP polling then picks it up. Form or JSON:
         from, to, subject, text, optional in_reply_to and references."""
-        as_json = request.headers.get("content-type", "").startswith("application/json")
-        try:
-            data = await request.json() if as_json else dict(await request.form())
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        as_json, data = await form_or_json(request)
+        if data is None:
             return _refuse(as_json, 400, "body", "Send a JSON object or a form.")
         values = {
             k: str(data.get(k) or "").strip()

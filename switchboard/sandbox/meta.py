@@ -41,6 +41,7 @@ from switchboard.sandbox._kit import (
     Token,
     bearer,
     esc,
+    form_or_json,
     hidden,
     page,
     redirect_with,
@@ -283,12 +284,8 @@ class MetaSandbox:
 
     async def simulate_unsubscribe(self, request: Request) -> Response:
         """A Page admin removes the app from the Page: its webhooks stop (form or JSON `{page}`)."""
-        as_json = request.headers.get("content-type", "").startswith("application/json")
-        try:
-            data = await request.json() if as_json else dict(await request.form())
-        except ValueError:
-            data = None
-        page_id = str((data or {}).get("page") or "").strip() if isinstance(data, dict) else ""
+        as_json, data = await form_or_json(request)
+        page_id = str((data or {}).get("page") or "").strip()
         found = self._page(page_id)
         if found is None:
             message = f"{page_id!r} is not a Page id of this sandbox."

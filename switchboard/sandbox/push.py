@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from switchboard.sandbox._kit import Platform, Refused, esc, page
+from switchboard.sandbox._kit import Platform, Refused, esc, form_or_json, page
 
 
 def _b64d(value: str) -> bytes:
@@ -106,12 +106,8 @@ class PushSandbox:
         return page("Sandbox push service", body)
 
     async def browser_subscribes(self, request: Request) -> Response:
-        as_json = request.headers.get("content-type", "").startswith("application/json")
-        try:
-            data = (await request.json() if as_json else dict(await request.form())) or {}
-        except ValueError:
-            data = None
-        if not isinstance(data, dict):
+        as_json, data = await form_or_json(request)
+        if data is None:
             return JSONResponse({"error": "Send a JSON object or a form.", "field": "body"}, 400)
         sub, info = self.new_subscription()
         channel_id = str(data.get("channel_id") or "").strip()

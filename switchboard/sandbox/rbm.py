@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from switchboard.connectors.rcs_adapter import rbm_signature
-from switchboard.sandbox._kit import Platform, Refused, esc, page, simulate
+from switchboard.sandbox._kit import Platform, Refused, esc, form_or_json, page, simulate
 
 
 def _b64d(value: str) -> bytes:
@@ -95,12 +95,8 @@ class RbmSandbox:
 
     async def create_key(self, request: Request) -> Any:
         """Google Cloud's "Create key" for a service account: the key JSON, token_uri here."""
-        as_json = request.headers.get("content-type", "").startswith("application/json")
-        try:
-            data = (await request.json() if as_json else dict(await request.form())) or {}
-        except ValueError:
-            data = {}
-        name = str(data.get("name") or "rbm-agent").strip() if isinstance(data, dict) else "rbm-agent"
+        as_json, data = await form_or_json(request)
+        name = str((data or {}).get("name") or "rbm-agent").strip()
         if not name.replace("-", "").isalnum() or len(name) > 30:
             return JSONResponse({"error": "name: letters, digits and dashes, at most 30"}, 422)
         key = self.add_service_account(f"{name}-{secrets.token_hex(3)}@rbm-sandbox.iam.gserviceaccount.com")
