@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.channel_accounts import SAMPLE_SETTINGS
 from tests.support.tenants import Tenant
 from tests.support.web import allow_byom
 
@@ -145,21 +146,7 @@ def test_each_type_validates_its_own_settings(client: TestClient, tenant: Tenant
 
 
 def test_every_type_can_be_created(client: TestClient, tenant: Tenant) -> None:
-    samples: dict[str, dict[str, Any]] = {
-        "WHATSAPP_LITE": {"sender_id": "s1", "phone_number": "+14155550100"},
-        "WHATSAPP_CLOUD": {"waba_id": "1234", "phone_number_id": "5678"},
-        "MESSENGER": {},
-        "INSTAGRAM": {},
-        "TELEGRAM": {"bot_token": TG_TOKEN},
-        "TIKTOK": {},
-        "EMAIL": {"email_address": "help@example.com", "smtp_host": "smtp.example.com"},
-        "LINKEDIN": {"organization_urn": "urn:li:organization:42"},
-        "SHOPIFY_INBOX": {"shop_domain": "acme.myshopify.com"},
-        "SMS": {"phone_number": "+14155550101"},
-        "WEB_PUSH": {"site_url": "https://acme.example", "vapid_subject": "mailto:ops@acme.example"},
-        "SHRINKIT_PUSH": {"app_id": "com.acme.app"},
-        "RCS": {"brand_name": "Acme"},
-    }
+    samples = SAMPLE_SETTINGS
     types = {t["type"] for t in client.get("/rest/v1/channel_types", headers=tenant.headers).json()}
     assert types == set(samples)
     for channel_type, settings in samples.items():

@@ -13,28 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchboard.core.config import Settings
+from tests.support.channel_accounts import SAMPLE_SETTINGS
 from tests.support.tenants import Tenant
 from tests.support.web import Browser, allow_byom
 
 URL = "/rest/v1/channel_accounts"
-TG_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
 RBM_CLIENT_TOKEN = "rbm-client-token-not-for-display"
 
-SAMPLES: dict[str, dict[str, Any]] = {
-    "WHATSAPP_LITE": {"sender_id": "s1", "phone_number": "+14155550100"},
-    "WHATSAPP_CLOUD": {"waba_id": "1234", "phone_number_id": "5678"},
-    "MESSENGER": {},
-    "INSTAGRAM": {},
-    "TELEGRAM": {"bot_token": TG_TOKEN},
-    "TIKTOK": {},
-    "EMAIL": {"email_address": "help@example.com", "smtp_host": "smtp.example.com"},
-    "LINKEDIN": {"organization_urn": "urn:li:organization:42"},
-    "SHOPIFY_INBOX": {"shop_domain": "acme.myshopify.com"},
-    "SMS": {"phone_number": "+14155550101"},
-    "WEB_PUSH": {"site_url": "https://acme.example", "vapid_subject": "mailto:ops@acme.example"},
-    "SHRINKIT_PUSH": {"app_id": "com.acme.app"},
-    "RCS": {"brand_name": "Acme", "webhook_client_token": RBM_CLIENT_TOKEN},
-}
+SAMPLES = SAMPLE_SETTINGS | {"RCS": SAMPLE_SETTINGS["RCS"] | {"webhook_client_token": RBM_CLIENT_TOKEN}}
 PER_ACCOUNT = {"WHATSAPP_LITE", "SHOPIFY_INBOX", "RCS", "TELEGRAM", "SHRINKIT_PUSH"}
 APP_LEVEL = {
     "LINKEDIN": "/webhooks/linkedin",

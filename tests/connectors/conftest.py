@@ -9,7 +9,8 @@ from switchboard.sandbox.rbm import RbmSandbox
 from switchboard.sandbox.shopify import ShopifySandbox
 from switchboard.sandbox.shrinkit import ShrinkItSandbox
 from tests.support.emulator_server import serve
-from tests.support.provider_fixtures import _push_server, _telegram_server  # noqa: F401
+from tests.support.provider_fixtures import _push_server as _push_server
+from tests.support.provider_fixtures import _telegram_server as _telegram_server
 from tests.support.provider_fixtures import push_service as push_service
 from tests.support.provider_fixtures import telegram as telegram
 

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from switchboard.sandbox.mail import MailSandbox
@@ -15,39 +13,27 @@ from switchboard.webhooks.service import poll_mailboxes
 from tests.support.adapters import send
 from tests.support.channel_accounts import check_now, create_direct
 from tests.support.emulator_server import free_port
+from tests.support.provider_fixtures import MAIL_ADDRESS, MAIL_PASSWORD
+from tests.support.provider_fixtures import _mail as _mail
+from tests.support.provider_fixtures import mail as mail
 from tests.support.tenants import Tenant
 from tests.support.webhook_rows import inbound
 
-ADDRESS = "support@acme.test"
-PASSWORD = "mail-password"
 
-
-@pytest.fixture(scope="module")
-def _mail() -> Iterator[MailSandbox]:
-    with MailSandbox() as mail:
-        yield mail
-
-
-@pytest.fixture
-def mail(_mail: MailSandbox) -> MailSandbox:
-    _mail.users.clear()
-    _mail.sent.clear()
-    _mail.add_user(ADDRESS, PASSWORD)
-    return _mail
-
-
-def _account(db: Any, tenant: Tenant, mail: MailSandbox, password: str = PASSWORD, smtp_port: int = 0) -> str:
+def _account(
+    db: Any, tenant: Tenant, mail: MailSandbox, password: str = MAIL_PASSWORD, smtp_port: int = 0
+) -> str:
     settings = {
-        "email_address": ADDRESS,
+        "email_address": MAIL_ADDRESS,
         "display_name": "Acme Support",
         "smtp_host": "127.0.0.1",
         "smtp_port": smtp_port or mail.smtp_port,
         "smtp_security": "none",
-        "smtp_username": ADDRESS,
+        "smtp_username": MAIL_ADDRESS,
         "imap_host": "127.0.0.1",
         "imap_port": mail.imap_port,
         "imap_security": "none",
-        "imap_username": ADDRESS,
+        "imap_username": MAIL_ADDRESS,
     }
     return create_direct(
         db, tenant, "EMAIL", settings, {"smtp_password": password, "imap_password": password}
@@ -57,7 +43,7 @@ def _account(db: Any, tenant: Tenant, mail: MailSandbox, password: str = PASSWOR
 def _reply(to_id: str, text: str) -> bytes:
     msg = EmailMessage()
     msg["From"] = "Customer <customer@example.net>"
-    msg["To"] = ADDRESS
+    msg["To"] = MAIL_ADDRESS
     msg["Subject"] = "Re: Your invoice"
     msg["Message-ID"] = "<reply-1@example.net>"
     msg["In-Reply-To"] = to_id
@@ -91,23 +77,23 @@ def test_smtp_and_imap_login_send_html_with_attachment_and_receive_threaded_repl
         },
     )
     [(mail_from, rcpts, data)] = mail.sent
-    assert (mail_from, rcpts) == (ADDRESS, ["customer@example.net"])
+    assert (mail_from, rcpts) == (MAIL_ADDRESS, ["customer@example.net"])
     sent = BytesParser(policy=policy.default).parsebytes(data)
     assert sent["Message-ID"] == result.provider_message_id
     assert "<b>there</b>" in sent.get_body(preferencelist=("html",)).get_content()
     [attachment] = list(sent.iter_attachments())
     assert (attachment.get_filename(), attachment.get_content()) == ("invoice.pdf", pdf)
 
-    mail.deliver(ADDRESS, _reply(result.provider_message_id, "Paid, thanks"))
+    mail.deliver(MAIL_ADDRESS, _reply(result.provider_message_id, "Paid, thanks"))
     fresh = EmailMessage()
     fresh["From"], fresh["To"], fresh["Subject"], fresh["Message-ID"] = (
         "b@example.net",
-        ADDRESS,
+        MAIL_ADDRESS,
         "Hi",
         "<new-1@example.net>",
     )
     fresh.set_content("A new question")
-    mail.deliver(ADDRESS, fresh.as_bytes())
+    mail.deliver(MAIL_ADDRESS, fresh.as_bytes())
 
     assert db.run(poll_mailboxes) == 2
     assert db.run(poll_mailboxes) == 0  # marked \Seen: not read twice

@@ -25,7 +25,11 @@ from switchboard.webhooks.service import process_pending
 from tests.support.channel_accounts import check_now, create_account, create_direct
 from tests.support.emulator_server import serve
 from tests.support.jobs import job_runner, jobs  # noqa: F401
-from tests.support.provider_fixtures import _push_server, _telegram_server  # noqa: F401
+from tests.support.provider_fixtures import MAIL_ADDRESS, MAIL_PASSWORD
+from tests.support.provider_fixtures import _mail as _mail
+from tests.support.provider_fixtures import _push_server as _push_server
+from tests.support.provider_fixtures import _telegram_server as _telegram_server
+from tests.support.provider_fixtures import mail as mail
 from tests.support.provider_fixtures import push_service as push_service
 from tests.support.provider_fixtures import telegram as telegram
 from tests.support.tenants import Tenant
@@ -36,8 +40,6 @@ PAGE_ID = "1010000000001"
 PAGE_TOKEN = "EAApagemessagestests0001"
 WABA_ID = "3010000000001"
 PHONE_NUMBER_ID = "4010000000001"
-MAIL_ADDRESS = "support@acme.test"
-MAIL_PASSWORD = "mail-password"
 SITE = "https://shop.example.com"
 
 
@@ -175,20 +177,6 @@ def messenger_event(item: dict[str, Any], psid: str) -> dict[str, Any]:
 
 
 # --- Email (sandbox SMTP/IMAP) -----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def _mail() -> Iterator[MailSandbox]:
-    with MailSandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def mail(_mail: MailSandbox) -> MailSandbox:
-    _mail.users.clear()
-    _mail.sent.clear()
-    _mail.add_user(MAIL_ADDRESS, MAIL_PASSWORD)
-    return _mail
 
 
 @pytest.fixture

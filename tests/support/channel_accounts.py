@@ -13,6 +13,24 @@ from switchboard.models import ChannelAccount
 from tests.support.tenants import Tenant
 
 URL = "/rest/v1/channel_accounts"
+TELEGRAM_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
+
+# Settings each channel type accepts at creation (nothing is connected with them).
+SAMPLE_SETTINGS: dict[str, dict[str, Any]] = {
+    "WHATSAPP_LITE": {"sender_id": "s1", "phone_number": "+14155550100"},
+    "WHATSAPP_CLOUD": {"waba_id": "1234", "phone_number_id": "5678"},
+    "MESSENGER": {},
+    "INSTAGRAM": {},
+    "TELEGRAM": {"bot_token": TELEGRAM_TOKEN},
+    "TIKTOK": {},
+    "EMAIL": {"email_address": "help@example.com", "smtp_host": "smtp.example.com"},
+    "LINKEDIN": {"organization_urn": "urn:li:organization:42"},
+    "SHOPIFY_INBOX": {"shop_domain": "acme.myshopify.com"},
+    "SMS": {"phone_number": "+14155550101"},
+    "WEB_PUSH": {"site_url": "https://acme.example", "vapid_subject": "mailto:ops@acme.example"},
+    "SHRINKIT_PUSH": {"app_id": "com.acme.app"},
+    "RCS": {"brand_name": "Acme"},
+}
 
 
 def create_account(
